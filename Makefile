@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine:
+#   make bench   set up .venv (once) and run the whole benchmark, writing results/
+#   make test    set up .venv (once) and run the test suite
+# Extra arguments: make bench BENCH_ARGS="-k lstm --mlflow-uri=http://127.0.0.1:5000"
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BENCH_ARGS ?=
+TEST_ARGS ?=
+
+.PHONY: setup bench test lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first, pinned to the CPU build (a bare `torch` pulls a multi-GB CUDA build)
+	$(BIN)/python -m pip install -q -c constraints.txt torch
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+bench: $(STAMP)
+	$(BIN)/pytest bench --benchmark-autosave $(BENCH_ARGS)
+
+test: $(STAMP)
+	$(BIN)/pytest tests $(TEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .benchmarks .pytest_cache mlflow.db mlruns

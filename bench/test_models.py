@@ -1,0 +1,16 @@
+"""The benchmark cases: a train and an evaluate phase for every registered variant.
+
+``pytest bench`` runs them all; ``pytest bench -k simple`` runs one variant's two phases.
+"""
+
+
+def test_train(bench_case, benchmark):
+    """Fit the variant once, timed; train accuracy lands in the tables and the JSON."""
+    result = bench_case.train(benchmark)
+    assert 0.0 <= result["accuracy"] <= 1.0
+
+
+def test_evaluate(bench_case, benchmark):
+    """Predict the test split once, timed; every test metric lands in the tables and the JSON."""
+    result = bench_case.evaluate(benchmark)
+    assert result["test"]["rows"] == len(bench_case.session.splits.test)

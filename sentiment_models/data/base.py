@@ -1,0 +1,119 @@
+"""Data containers shared by every source: labelled texts, splits, and the data error."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class DataError(ValueError):
+    """Bad input data: says what was wrong, where (file, row, option) and what was expected."""
+
+
+@dataclass(frozen=True)
+class LabelledTexts:
+    """Texts with string labels, plus where they came from and what was dropped on load."""
+
+    texts: np.ndarray
+    labels: np.ndarray
+    name: str
+    origin: str
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.texts) != len(self.labels):
+            raise DataError(f"{self.origin}: {len(self.texts)} texts but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.labels.tolist())))
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the rows as ``label<TAB>text`` lines, in order: names the exact data."""
+        digest = hashlib.sha256()
+        for text, label in zip(self.texts, self.labels, strict=True):
+            digest.update(f"{label}\t{text}\n".encode())
+        return digest.hexdigest()
+
+    def class_counts(self) -> dict[str, int]:
+        values, counts = np.unique(self.labels, return_counts=True)
+        return {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+
+    def subset(self, index: np.ndarray, name: str | None = None) -> LabelledTexts:
+        return LabelledTexts(
+            texts=self.texts[index],
+            labels=self.labels[index],
+            name=name or self.name,
+            origin=self.origin,
+        )
+
+
+@dataclass(frozen=True)
+class PresplitData:
+    """A source that ships its own train / validation / test split (TweetEval, the Hub)."""
+
+    train: LabelledTexts
+    validation: LabelledTexts
+    test: LabelledTexts
+    name: str
+    origin: str
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for part in (self.train, self.validation, self.test):
+            for reason, count in part.dropped.items():
+                total[reason] = total.get(reason, 0) + count
+        return total
+
+    @property
+    def digest(self) -> str:
+        digest = hashlib.sha256()
+        for part in (self.train, self.validation, self.test):
+            digest.update(part.digest.encode())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class DatasetSplits:
+    """The split a bench session trains, validates and tests on, with its provenance."""
+
+    train: LabelledTexts
+    validation: LabelledTexts
+    test: LabelledTexts
+    dataset: str
+    origin: str
+    digest: str
+    seed: int
+    classes: tuple[str, ...]
+    dropped: dict[str, int] = field(default_factory=dict)
+    eval_dataset: str | None = None
+    eval_digest: str | None = None
+
+    def summary(self) -> dict[str, object]:
+        """Flat facts for tables and tracking (JSON-clean)."""
+        facts: dict[str, object] = {
+            "dataset": self.dataset,
+            "dataset_origin": self.origin,
+            "dataset_digest": self.digest,
+            "seed": self.seed,
+            "classes": ",".join(self.classes),
+            "train_rows": len(self.train),
+            "validation_rows": len(self.validation),
+            "test_rows": len(self.test),
+            "train_digest": self.train.digest,
+            "test_digest": self.test.digest,
+            "dropped_rows": sum(self.dropped.values()),
+        }
+        for reason, count in sorted(self.dropped.items()):
+            facts[f"dropped_{reason}"] = count
+        if self.eval_dataset:
+            facts["eval_dataset"] = self.eval_dataset
+            facts["eval_digest"] = self.eval_digest
+        return facts

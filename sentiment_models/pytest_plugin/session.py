@@ -1,0 +1,120 @@
+"""What spans a bench session: the data split, the cases, and the tables written at the end."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sentiment_models.data import DatasetSplits, load_splits
+from sentiment_models.provenance import git_state, machine, package_versions, short_commit, utc_now
+from sentiment_models.pytest_plugin.case import BenchCase
+from sentiment_models.pytest_plugin.settings import BenchSettings
+from sentiment_models.reporting.store import update_results
+from sentiment_models.reporting.tables import render_comparison, render_predictions, render_terminal
+from sentiment_models.variants import variant_names
+
+
+class BenchSession:
+    """Created at ``pytest_configure``; data is loaded only when bench cases are selected."""
+
+    def __init__(self, settings: BenchSettings, rootdir: Path) -> None:
+        self.settings = settings
+        self.rootdir = rootdir
+        self.cases: dict[str, BenchCase] = {}
+        self._splits: DatasetSplits | None = None
+        self._workdir: Path | None = None
+        self.started = utc_now()
+        self.written: list[Path] = []
+        self.stored: dict[str, Any] | None = None
+
+    @property
+    def splits(self) -> DatasetSplits:
+        if self._splits is None:
+            self.prepare()
+        return self._splits
+
+    def prepare(self) -> DatasetSplits:
+        """Load and split the data (raises DataError before any training on bad input)."""
+        if self._splits is None:
+            self._splits = load_splits(
+                self.settings.data, self.settings.split, self.settings.evaluation
+            )
+        return self._splits
+
+    def case(self, name: str) -> BenchCase:
+        if name not in self.cases:
+            self.cases[name] = BenchCase(name, self)
+        return self.cases[name]
+
+    def model_dir(self, name: str) -> Path:
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="sentiment-bench-"))
+        return self._workdir / "models" / name
+
+    def provenance(self) -> dict[str, Any]:
+        state = git_state(str(self.rootdir))
+        return {
+            "commit": short_commit(state),
+            "commit_full": state["commit"],
+            "dirty": state["dirty"],
+            "date": self.started,
+            "packages": package_versions(),
+            "machine": machine(),
+        }
+
+    def data_line(self) -> str:
+        splits = self.splits
+        facts = splits.summary()
+        line = (
+            f"sentiment-bench: dataset {splits.dataset} (digest {splits.digest[:12]}), "
+            f"classes {', '.join(splits.classes)}; train {len(splits.train):,} / validation "
+            f"{len(splits.validation):,} / test {len(splits.test):,} rows, seed {splits.seed}"
+        )
+        if facts["dropped_rows"]:
+            line += f"; dropped on load: {facts['dropped_rows']:,}"
+        if splits.eval_dataset:
+            line += f"; evaluated on {splits.eval_dataset}"
+        return line
+
+    def finish(self, interrupted: bool) -> list[str]:
+        """Write the results for every evaluated case; returns lines for the terminal."""
+        records = {name: rec for name, case in self.cases.items() if (rec := case.record())}
+        failed = {name: case.errors for name, case in self.cases.items() if case.errors}
+        notes = []
+        if not records and not failed:
+            return notes
+        session = {
+            "date": self.started,
+            "interrupted": interrupted,
+            "updated": sorted(records),
+            "failed": {name: errors for name, errors in sorted(failed.items())},
+        }
+        order = variant_names()
+        self.stored = update_results(
+            self.settings.results_dir,
+            records,
+            session,
+            lambda store: {
+                "comparison.md": render_comparison(store, order),
+                "predictions.md": render_predictions(store, order),
+            },
+        )
+        self.written = [
+            self.settings.results_dir / name
+            for name in ("comparison.md", "predictions.md", "results.json")
+        ]
+        if records:
+            notes.append(render_terminal(self.stored, order, records))
+        for name, errors in sorted(failed.items()):
+            for phase, error in errors.items():
+                notes.append(f"{name}: {phase} failed ({error}); its stored results were kept")
+        if interrupted:
+            notes.append("session interrupted: the tables hold the cases that finished")
+        notes.append("results written: " + ", ".join(str(path) for path in self.written))
+        return notes
+
+    def cleanup(self) -> None:
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)

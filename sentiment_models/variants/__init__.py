@@ -1,0 +1,54 @@
+"""The variant registry: readable name -> "module:Class". Adding a variant is one module
+plus one entry here; the harness imports the module only when the variant runs."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from sentiment_models.variants.base import (
+    ParameterError,
+    Progress,
+    SentimentVariant,
+    VariantDescription,
+    check_texts,
+)
+
+REGISTRY: dict[str, str] = {
+    "simple": "sentiment_models.variants.simple:SimpleVariant",
+    "linear": "sentiment_models.variants.linear:LinearVariant",
+}
+
+
+def variant_names() -> list[str]:
+    """Registered variant names, in the registry's (and the tables') order."""
+    return list(REGISTRY)
+
+
+def variant_class(name: str) -> type[SentimentVariant]:
+    """Import and return the class registered under ``name``."""
+    try:
+        target = REGISTRY[name]
+    except KeyError:
+        raise ParameterError(f"unknown variant {name!r}; registered: {variant_names()}") from None
+    module_name, _, class_name = target.partition(":")
+    return getattr(import_module(module_name), class_name)
+
+
+def create_variant(
+    name: str, *, seed: int = 0, progress: Progress | None = None, **params: Any
+) -> SentimentVariant:
+    """A fresh, untrained variant with hyper-parameter overrides."""
+    return variant_class(name)(seed=seed, progress=progress, **params)
+
+
+__all__ = [
+    "REGISTRY",
+    "ParameterError",
+    "SentimentVariant",
+    "VariantDescription",
+    "check_texts",
+    "create_variant",
+    "variant_class",
+    "variant_names",
+]

