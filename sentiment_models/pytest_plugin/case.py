@@ -14,6 +14,7 @@ import numpy as np
 
 from sentiment_models.data.splits import subsample
 from sentiment_models.metrics import score
+from sentiment_models.tracking import CaseLog
 from sentiment_models.variants import SentimentVariant, create_variant
 
 if TYPE_CHECKING:
@@ -31,6 +32,10 @@ class BenchCase:
         self.evaluate_result: dict[str, Any] | None = None
         self.errors: dict[str, str] = {}
         self.model_dir: Path | None = None
+        self.node_ids: list[str] = []
+        self.outcomes: dict[str, str] = {}
+        self.test_proba: np.ndarray | None = None
+        self.started_ms = int(time.time() * 1000)
 
     # -- phases ---------------------------------------------------------------------------
     def train(self, benchmark: Any) -> dict[str, Any]:
@@ -167,6 +172,43 @@ class BenchCase:
                 "provenance": self.session.provenance(),
             }
         )
+
+    def to_log(self) -> CaseLog:
+        """What tracking needs of this case (whatever phases ran)."""
+        variant, test = self.variant, self.session.splits.test
+        failed = any(outcome != "passed" for outcome in self.outcomes.values())
+        evaluated = self.evaluate_result is not None
+        log = CaseLog(
+            name=self.name,
+            outcome="failed" if failed else ("passed" if evaluated else "trained only"),
+            node_ids=list(self.node_ids),
+            errors=dict(self.errors),
+            started_ms=self.started_ms,
+        )
+        if variant is None:
+            return log
+        log.description = variant.describe().as_dict()
+        log.hyperparameters = variant.hyperparameters()
+        log.preprocessing = variant.preprocessing_config()
+        log.history = dict(variant.history)
+        log.search_results = variant.search_results
+        log.requirements = list(variant.requirements)
+        log.classes = [str(label) for label in variant.classes_]
+        log.train = {k: v for k, v in (self.train_result or {}).items() if k != "history"}
+        if evaluated:
+            log.evaluate = {
+                k: self.evaluate_result[k] for k in ("seconds", "throughput", "model_size_bytes")
+            }
+            log.test_metrics = {
+                k: v for k, v in self.evaluate_result["test"].items() if k != "confusion_matrix"
+            }
+            log.model_dir = self.model_dir
+            log.test_texts, log.test_labels, log.test_proba = (
+                test.texts,
+                test.labels,
+                self.test_proba,
+            )
+        return log
 
     def _phase(self, phase: str) -> _PhaseGuard:
         return _PhaseGuard(self, phase)

@@ -8,6 +8,7 @@ from sentiment_models.data.base import DataError
 from sentiment_models.pytest_plugin.case import BenchCase
 from sentiment_models.pytest_plugin.session import BenchSession
 from sentiment_models.pytest_plugin.settings import OPTIONS, BenchSettings
+from sentiment_models.tracking.uri import TrackingError
 from sentiment_models.variants import ParameterError, variant_names
 
 SESSION_KEY = pytest.StashKey[BenchSession]()
@@ -24,7 +25,7 @@ def pytest_configure(config: pytest.Config) -> None:
     get = lambda name: config.getoption(name.lstrip("-").replace("-", "_"))  # noqa: E731
     try:
         settings = BenchSettings.from_options(get, config.rootpath)
-    except (DataError, ParameterError) as error:
+    except (DataError, ParameterError, TrackingError) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SESSION_KEY] = BenchSession(settings, config.rootpath)
 
@@ -41,12 +42,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     session = config.stash[SESSION_KEY]
     try:
+        session.connect_tracking()
         session.prepare()
-    except DataError as error:
+    except (DataError, TrackingError) as error:
         raise pytest.UsageError(str(error)) from None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(session.data_line())
+    session.start_tracking()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """After a phase's test body: hand the case to tracking once its last phase is done."""
+    report = yield
+    if call.when == "call" and FIXTURE in getattr(item, "fixturenames", ()):
+        name = item.callspec.params[FIXTURE]
+        phase = item.originalname.removeprefix("test_")
+        item.config.stash[SESSION_KEY].phase_done(name, phase, item.nodeid, report.outcome)
+    return report
 
 
 @pytest.fixture
@@ -55,15 +69,20 @@ def bench_case(request: pytest.FixtureRequest) -> BenchCase:
     return request.config.stash[SESSION_KEY].case(request.param)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the tables (and log them) after pytest-benchmark has written its JSON."""
     bench = session.config.stash.get(SESSION_KEY, None)
     if bench is None:
         return
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    benchmark_json = session.config.getoption("benchmark_json", None)
     try:
-        session.config.stash[_NOTES_KEY] = bench.finish(interrupted)
+        session.config.stash[_NOTES_KEY] = bench.finish(interrupted, benchmark_json)
     finally:
         bench.cleanup()
+    if bench.tracker.failures and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(

@@ -13,6 +13,7 @@ from sentiment_models.pytest_plugin.case import BenchCase
 from sentiment_models.pytest_plugin.settings import BenchSettings
 from sentiment_models.reporting.store import update_results
 from sentiment_models.reporting.tables import render_comparison, render_predictions, render_terminal
+from sentiment_models.tracking import NullTracker
 from sentiment_models.variants import variant_names
 
 
@@ -28,6 +29,65 @@ class BenchSession:
         self.started = utc_now()
         self.written: list[Path] = []
         self.stored: dict[str, Any] | None = None
+        self.tracker = _tracker(settings)
+        self._logged: set[str] = set()
+
+    # -- tracking -------------------------------------------------------------------------
+    def connect_tracking(self) -> None:
+        """Check the tracking store before any data is loaded (raises TrackingError)."""
+        if self.tracker.enabled and not hasattr(self.tracker, "client"):
+            self.tracker.connect()
+
+    def start_tracking(self) -> None:
+        if not self.tracker.enabled or self.tracker.parent_run_id is not None:
+            return
+        splits = self.splits
+        provenance = self.provenance()
+        tags = {
+            "git.commit": str(provenance["commit_full"]),
+            "git.dirty": str(provenance["dirty"]).lower(),
+            "date": provenance["date"],
+            **{f"package.{name}": version for name, version in provenance["packages"].items()},
+            **{f"machine.{key}": value for key, value in provenance["machine"].items()},
+        }
+        datasets = {
+            "training": (
+                f"{splits.dataset}-train",
+                splits.train.texts,
+                splits.train.labels,
+                splits.train.digest,
+            ),
+            "validation": (
+                f"{splits.dataset}-validation",
+                splits.validation.texts,
+                splits.validation.labels,
+                splits.validation.digest,
+            ),
+            "evaluation": (
+                f"{splits.eval_dataset or splits.dataset}-test",
+                splits.test.texts,
+                splits.test.labels,
+                splits.test.digest,
+            ),
+        }
+        self.tracker.start(
+            facts={**splits.summary(), **self.settings.options_summary()},
+            tags=tags,
+            datasets=datasets,
+        )
+
+    def phase_done(self, name: str, phase: str, node_id: str, outcome: str) -> None:
+        """Called after each phase's test; a case is logged after evaluate, or a failed train."""
+        case = self.case(name)
+        case.node_ids.append(node_id)
+        case.outcomes[phase] = outcome
+        if phase == "evaluate" or outcome != "passed":
+            self._log(case)
+
+    def _log(self, case: BenchCase) -> None:
+        if self.tracker.enabled and case.name not in self._logged:
+            self._logged.add(case.name)
+            self.tracker.log_case(case.to_log())
 
     @property
     def splits(self) -> DatasetSplits:
@@ -78,8 +138,16 @@ class BenchSession:
             line += f"; evaluated on {splits.eval_dataset}"
         return line
 
-    def finish(self, interrupted: bool) -> list[str]:
-        """Write the results for every evaluated case; returns lines for the terminal."""
+    def finish(self, interrupted: bool, benchmark_json: str | None = None) -> list[str]:
+        """Write the results, then finish tracking; returns lines for the terminal."""
+        for case in self.cases.values():  # e.g. only the train phase was selected
+            if case.outcomes:
+                self._log(case)
+        notes = self._write_results(interrupted)
+        files = [*self.written, *([Path(benchmark_json)] if benchmark_json else [])]
+        return notes + self.tracker.finish(files, interrupted)
+
+    def _write_results(self, interrupted: bool) -> list[str]:
         records = {name: rec for name, case in self.cases.items() if (rec := case.record())}
         failed = {name: case.errors for name, case in self.cases.items() if case.errors}
         notes = []
@@ -118,3 +186,13 @@ class BenchSession:
     def cleanup(self) -> None:
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def _tracker(settings: BenchSettings) -> Any:
+    if settings.mlflow_uri is None:
+        return NullTracker()
+    from sentiment_models.tracking.mlflow_tracker import MlflowTracker
+
+    return MlflowTracker(
+        settings.mlflow_uri, settings.mlflow_experiment, register=settings.mlflow_register
+    )

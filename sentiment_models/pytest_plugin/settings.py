@@ -9,6 +9,7 @@ from typing import Any
 from sentiment_models.data import DataOptions, SplitOptions
 from sentiment_models.data.base import DataError
 from sentiment_models.reporting.phrases import SEED_PHRASES, read_phrases
+from sentiment_models.tracking.uri import resolve_uri
 from sentiment_models.variants import ParameterError, variant_class, variant_names
 
 OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -139,6 +140,33 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         },
     ),
     (
+        "--mlflow-uri",
+        {
+            "default": None,
+            "metavar": "URI",
+            "help": "MLflow tracking URI, e.g. http://127.0.0.1:5000 (default: "
+            "$MLFLOW_TRACKING_URI, else sqlite:///<rootdir>/mlflow.db).",
+        },
+    ),
+    (
+        "--mlflow-experiment",
+        {
+            "default": "sentiment-bench",
+            "metavar": "NAME",
+            "help": "MLflow experiment to log into (default: sentiment-bench).",
+        },
+    ),
+    ("--no-mlflow", {"action": "store_true", "default": False, "help": "do not log to MLflow."}),
+    (
+        "--mlflow-register",
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "register each case's model (one registered model per variant) and point "
+            "the alias 'champion' at the session's best variant.",
+        },
+    ),
+    (
         "--train-score-rows",
         {
             "default": 5000,
@@ -162,6 +190,9 @@ class BenchSettings:
     phrases: tuple[str, ...]
     variant_params: dict[str, dict[str, str]] = field(default_factory=dict)
     train_score_rows: int = 5000
+    mlflow_uri: str | None = None
+    mlflow_experiment: str = "sentiment-bench"
+    mlflow_register: bool = False
 
     @classmethod
     def from_options(cls, get: Any, rootdir: Path) -> BenchSettings:
@@ -205,7 +236,24 @@ class BenchSettings:
             phrases=phrases,
             variant_params=parse_variant_params(get("--variant-param") or []),
             train_score_rows=get("--train-score-rows"),
+            mlflow_uri=None if get("--no-mlflow") else resolve_uri(get("--mlflow-uri"), rootdir),
+            mlflow_experiment=get("--mlflow-experiment"),
+            mlflow_register=get("--mlflow-register"),
         )
+
+    def options_summary(self) -> dict[str, object]:
+        """The session's options as flat params for tracking."""
+        return {
+            "option.test_size": self.split.test_size,
+            "option.val_size": self.split.val_size,
+            "option.sample_size": self.split.sample_size,
+            "option.train_score_rows": self.train_score_rows,
+            "option.variant_params": ";".join(
+                f"{variant}.{key}={value}"
+                for variant, params in sorted(self.variant_params.items())
+                for key, value in sorted(params.items())
+            ),
+        }
 
 
 def parse_variant_params(items: list[str]) -> dict[str, dict[str, str]]:

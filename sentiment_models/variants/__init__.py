@@ -4,6 +4,7 @@ plus one entry here; the harness imports the module only when the variant runs."
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 from sentiment_models.variants.base import (
@@ -12,6 +13,7 @@ from sentiment_models.variants.base import (
     SentimentVariant,
     VariantDescription,
     check_texts,
+    read_meta,
 )
 
 REGISTRY: dict[str, str] = {
@@ -35,6 +37,11 @@ def variant_class(name: str) -> type[SentimentVariant]:
     return getattr(import_module(module_name), class_name)
 
 
+def load_variant(folder: Path) -> SentimentVariant:
+    """Load any saved variant: ``variant.json`` names its class."""
+    return variant_class(read_meta(folder)["variant"]).load(folder)
+
+
 def create_variant(
     name: str, *, seed: int = 0, progress: Progress | None = None, **params: Any
 ) -> SentimentVariant:
@@ -49,6 +56,7 @@ __all__ = [
     "VariantDescription",
     "check_texts",
     "create_variant",
+    "load_variant",
     "variant_class",
     "variant_names",
 ]

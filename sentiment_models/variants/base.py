@@ -3,6 +3,7 @@ plus ``describe()`` for the comparison table and ``save`` / ``load`` for the mod
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+
+META_FILE = "variant.json"
 
 Progress = Callable[[str], None]
 
@@ -50,6 +53,8 @@ class SentimentVariant(ABC):
     name: ClassVar[str]
     default_params: ClassVar[Mapping[str, Any]] = {}
     deterministic: ClassVar[bool] = True
+    requirements: ClassVar[tuple[str, ...]] = ()
+    """Packages the saved model needs at load time (pinned when logged to MLflow)."""
 
     classes_: np.ndarray
 
@@ -93,21 +98,54 @@ class SentimentVariant(ABC):
         """The comparison-table description of this variant as configured (and trained)."""
 
     @abstractmethod
+    def save_model(self, folder: Path) -> None:
+        """Write the trained model's files into ``folder`` in its framework's own safe format."""
+
+    @abstractmethod
+    def load_model(self, folder: Path) -> None:
+        """Read the files written by ``save_model`` into this (untrained) instance."""
+
     def save(self, folder: Path) -> None:
-        """Write the trained model into ``folder`` in its framework's own safe format."""
+        """Save the model and ``variant.json`` (name, seed, parameters, classes) into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.save_model(folder)
+        meta = {
+            "variant": self.name,
+            "seed": self.seed,
+            "params": {key: _json_scalar(value) for key, value in self.params.items()},
+            "classes": [str(label) for label in self.classes_],
+        }
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2))
 
     @classmethod
-    @abstractmethod
     def load(cls, folder: Path) -> SentimentVariant:
         """Read a model written by ``save``."""
+        meta = read_meta(folder)
+        variant = cls(seed=meta["seed"], **meta["params"])
+        variant.load_model(folder)
+        variant.classes_ = np.asarray(meta["classes"], dtype=object)
+        return variant
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The most probable label of each text."""
         return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]
 
+    def preprocessing_config(self) -> dict[str, Any]:
+        """The text pre-processing settings this variant uses (empty if none)."""
+        preprocessor = getattr(self, "preprocessor", None)
+        return preprocessor.get_params() if preprocessor is not None else {}
+
     def hyperparameters(self) -> dict[str, Any]:
         """The hyper-parameters as JSON-clean scalars, for tables and tracking."""
         return {key: _json_scalar(value) for key, value in self.params.items()}
+
+
+def read_meta(folder: Path) -> dict[str, Any]:
+    """The ``variant.json`` of a saved model folder, or a clear error."""
+    path = folder / META_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing; {folder} is not a saved sentiment model")
+    return json.loads(path.read_text())
 
 
 def check_texts(texts: Iterable[object]) -> list[str]:

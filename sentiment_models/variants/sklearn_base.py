@@ -3,7 +3,6 @@ save with skops (no pickle)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,7 +15,6 @@ from sentiment_models.preprocessing import TweetPreprocessor
 from sentiment_models.variants.base import SentimentVariant, check_texts
 
 MODEL_FILE = "model.skops"
-META_FILE = "variant.json"
 
 
 class SklearnSearchVariant(SentimentVariant):
@@ -27,6 +25,7 @@ class SklearnSearchVariant(SentimentVariant):
     """
 
     trusted_types: ClassVar[tuple[str, ...]] = ()
+    requirements: ClassVar[tuple[str, ...]] = ("scikit-learn", "skops", "nltk", "simplemma")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -71,6 +70,7 @@ class SklearnSearchVariant(SentimentVariant):
         self.best_params_ = {key: _plain(value) for key, value in search.best_params_.items()}
         self.best_score_ = float(search.best_score_)
         best = search.best_estimator_
+        _drop_stop_words_attribute(best)
         self.pipeline = Pipeline([("preprocess", self.preprocessor), *best.steps])
         self.classes_ = np.asarray(self.pipeline.classes_, dtype=object)
         self.training_samples = len(cleaned)
@@ -97,32 +97,28 @@ class SklearnSearchVariant(SentimentVariant):
         )
         return params
 
-    def save(self, folder: Path) -> None:
+    def save_model(self, folder: Path) -> None:
         import skops.io
 
-        folder.mkdir(parents=True, exist_ok=True)
         skops.io.dump(self.pipeline, folder / MODEL_FILE)
-        meta = {
-            "variant": self.name,
-            "seed": self.seed,
-            "params": self.hyperparameters(),
-            "classes": list(self.classes_),
-        }
-        (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
 
-    @classmethod
-    def load(cls, folder: Path) -> SklearnSearchVariant:
+    def load_model(self, folder: Path) -> None:
         import skops.io
 
-        meta = json.loads((folder / META_FILE).read_text())
         untrusted = skops.io.get_untrusted_types(file=folder / MODEL_FILE)
-        unexpected = sorted(set(untrusted) - set(cls.trusted_types))
+        unexpected = sorted(set(untrusted) - set(self.trusted_types))
         if unexpected:
             raise ValueError(f"{folder / MODEL_FILE}: refusing unexpected types {unexpected}")
-        variant = cls(seed=meta["seed"])
-        variant.pipeline = skops.io.load(folder / MODEL_FILE, trusted=untrusted)
-        variant.classes_ = np.asarray(meta["classes"], dtype=object)
-        return variant
+        self.pipeline = skops.io.load(folder / MODEL_FILE, trusted=untrusted)
+
+
+def _drop_stop_words_attribute(estimator: Any) -> None:
+    """Fitted vectorizers keep every pruned term in ``stop_words_``, only for introspection:
+    scikit-learn advises deleting it before saving (it made the linear model 110 MiB)."""
+    if hasattr(estimator, "stop_words_"):
+        del estimator.stop_words_
+    for child in getattr(estimator, "steps", []) + getattr(estimator, "transformer_list", []):
+        _drop_stop_words_attribute(child[1])
 
 
 def _plain(value: Any) -> Any:

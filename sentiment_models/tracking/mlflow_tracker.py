@@ -1,0 +1,377 @@
+"""MLflow tracking: one parent run per session, one child run per case (variant), grid-search
+candidates as grandchild runs, the model itself as a raw-text pyfunc, optional registration
+with a ``champion`` alias. Every call is guarded: a store that fails is reported, never fatal."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+
+from sentiment_models.tracking import CaseLog
+from sentiment_models.tracking.uri import TrackingError, check_reachable, mask, mask_text
+
+T = TypeVar("T")
+CHAMPION = "champion"
+PARENT = "mlflow.parentRunId"
+BASE_REQUIREMENTS = ("mlflow", "pandas", "numpy", "scikit-learn")
+
+
+class MlflowTracker:
+    """Logs a bench session to the tracking store at ``uri``."""
+
+    enabled = True
+
+    def __init__(
+        self, uri: str, experiment: str, *, register: bool = False, primary_metric: str = "accuracy"
+    ) -> None:
+        self.uri = uri
+        self.experiment = experiment
+        self.register = register
+        self.primary_metric = primary_metric
+        self.seconds = 0.0
+        self.failures: list[str] = []
+        self.logged: list[str] = []
+        self.parent_run_id: str | None = None
+        self.versions: dict[str, tuple[str, str, float]] = {}
+        self._broken = False
+        self._owns_parent = True
+        self._facts: dict[str, Any] = {}
+        self._tags: dict[str, str] = {}
+        self._datasets: list[tuple[Any, str]] = []
+
+    # -- session --------------------------------------------------------------------------
+    def connect(self) -> None:
+        """Check the store and select the experiment; raises TrackingError before any training."""
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+        started = time.perf_counter()
+        check_reachable(self.uri)
+        import mlflow
+
+        mlflow.set_tracking_uri(self.uri)
+        self.client = mlflow.MlflowClient(self.uri)
+        try:
+            experiment = self.client.get_experiment_by_name(self.experiment)
+            if experiment is None:
+                self.experiment_id = self.client.create_experiment(
+                    self.experiment, artifact_location=_artifact_location(self.uri, self.experiment)
+                )
+            else:
+                self.experiment_id = experiment.experiment_id
+        except Exception as error:
+            raise TrackingError(
+                f"--mlflow-uri {mask(self.uri)}: cannot open experiment {self.experiment!r} "
+                f"({mask_text(f'{type(error).__name__}: {error}', self.uri)[:300]})"
+            ) from None
+        self.seconds += time.perf_counter() - started
+
+    def start(
+        self, *, facts: dict[str, Any], tags: dict[str, str], datasets: dict[str, Any]
+    ) -> None:
+        """Open the parent run with the session's parameters, tags and datasets."""
+        self._facts = facts
+        self._tags = tags
+
+        def start() -> None:
+            run_id = os.environ.get("MLFLOW_RUN_ID")  # set by `mlflow run`: that run is the parent
+            if run_id:
+                self._owns_parent = False
+            else:
+                run_id = self.client.create_run(
+                    self.experiment_id,
+                    run_name=f"bench {tags.get('date', '')}".strip(),
+                    tags={"mlflow.source.type": "LOCAL", **_git_tags(tags)},
+                ).info.run_id
+            self.parent_run_id = run_id
+            self._datasets = _datasets(datasets)
+            self._log_batch(run_id, params=facts, tags={**tags, "bench.role": "session"})
+            self._log_inputs(run_id)
+
+        self._attempt("start the session run", start)
+
+    def finish(self, files: list[Path], interrupted: bool) -> list[str]:
+        """Log the session's files, point ``champion`` at the best variant, close the run."""
+        if self.parent_run_id is None:
+            return self.notes()
+
+        def finish() -> None:
+            for path in files:
+                if path.is_file():
+                    self.client.log_artifact(self.parent_run_id, str(path))
+            if self.versions:
+                self._crown_champion()
+            if self._owns_parent:
+                status = "KILLED" if interrupted else ("FAILED" if self.failures else "FINISHED")
+                self.client.set_terminated(self.parent_run_id, status=status)
+
+        self._attempt("finish the session run", finish)
+        return self.notes()
+
+    def notes(self) -> list[str]:
+        lines = []
+        if self.parent_run_id:
+            lines.append(
+                f"MLflow: session run {self.parent_run_id} in experiment {self.experiment!r} at "
+                f"{mask(self.uri)}; {len(self.logged)} case(s) logged, {self.seconds:.1f} s spent tracking"
+            )
+        for model, version, value in sorted(self.versions.values()):
+            lines.append(
+                f"MLflow: registered {model} version {version} ({self.primary_metric} {value:.4f})"
+            )
+        lines += [f"MLflow: NOT logged: {failure}" for failure in self.failures]
+        return lines
+
+    # -- cases ----------------------------------------------------------------------------
+    def log_case(self, case: CaseLog) -> None:
+        """One child run with params, metrics, tags, datasets, artifacts and the model."""
+        if self.parent_run_id is None:
+            self.failures.append(f"case {case.name}: skipped, the session run could not be opened")
+            return
+        if self._attempt(f"case {case.name}", lambda: self._log_case(case)) is not None:
+            self.logged.append(case.name)
+
+    def _log_case(self, case: CaseLog) -> bool:
+        run = self.client.create_run(
+            self.experiment_id,
+            start_time=case.started_ms,
+            run_name=case.name,
+            tags={PARENT: self.parent_run_id},
+        )
+        run_id = run.info.run_id
+        params = {
+            **case.hyperparameters,
+            **{f"preprocess.{k}": v for k, v in case.preprocessing.items()},
+            **self._facts,
+        }
+        tags = {
+            **self._tags,
+            "variant": case.name,
+            "outcome": case.outcome,
+            "pytest.nodeids": " ".join(case.node_ids),
+            "estimator_name": str(case.description.get("model", "")),
+            **{f"describe.{k}": str(v) for k, v in case.description.items() if k != "extra"},
+            **{f"error.{phase}": error for phase, error in case.errors.items()},
+        }
+        self._log_batch(
+            run_id, params=params, tags=tags, metrics=_case_metrics(case), history=case.history
+        )
+        self._log_inputs(run_id)
+        with tempfile.TemporaryDirectory(prefix="bench-artifacts-") as folder:
+            written = _case_files(Path(folder), case)
+            if written:
+                self.client.log_artifacts(run_id, folder)
+        if case.search_results:
+            self._log_candidates(run_id, case)
+        if case.model_dir is not None and case.outcome == "passed":
+            self._log_model(run_id, case)
+        self.client.set_terminated(
+            run_id, status="FINISHED" if case.outcome == "passed" else "FAILED"
+        )
+        return True
+
+    def _log_candidates(self, run_id: str, case: CaseLog) -> None:
+        for index, row in enumerate(case.search_results or []):
+            child = self.client.create_run(
+                self.experiment_id,
+                run_name=f"{case.name}-candidate-{index}",
+                tags={PARENT: run_id, "bench.role": "grid-search candidate"},
+            ).info.run_id
+            params = {k.removeprefix("param_"): v for k, v in row.items() if k.startswith("param_")}
+            metrics = {k: v for k, v in row.items() if not k.startswith("param") and _is_number(v)}
+            self._log_batch(child, params=params, metrics=metrics)
+            self.client.set_terminated(child)
+
+    def _log_model(self, run_id: str, case: CaseLog) -> None:
+        import mlflow
+
+        import sentiment_models
+        from sentiment_models.tracking import model_code
+        from sentiment_models.tracking.pyfunc import signature
+
+        example = pd.DataFrame({"text": ["I love this airline", "my flight was delayed again"]})
+        with mlflow.start_run(run_id=run_id):
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=model_code.__file__,
+                artifacts={"variant": str(case.model_dir)},
+                code_paths=[str(Path(sentiment_models.__file__).parent)],
+                signature=signature(case.classes),
+                input_example=example,
+                pip_requirements=_pinned([*BASE_REQUIREMENTS, *case.requirements]),
+            )
+        self.client.set_tag(run_id, "model_uri", f"runs:/{run_id}/model")
+        if self.register:
+            name = f"{self.experiment}-{case.name}"
+            version = mlflow.register_model(
+                f"runs:/{run_id}/model", name, await_registration_for=60
+            )
+            value = float(case.test_metrics.get(self.primary_metric, float("nan")))
+            self.versions[case.name] = (name, str(version.version), value)
+            del info
+
+    def _crown_champion(self) -> None:
+        ranked = sorted(self.versions.items(), key=lambda item: -np.nan_to_num(item[1][2], nan=-1))
+        winner, (model, version, _) = ranked[0]
+        self.client.set_registered_model_alias(model, CHAMPION, version)
+        for _, (other, _, _) in ranked[1:]:
+            with contextlib.suppress(Exception):  # it may hold no alias to remove
+                self.client.delete_registered_model_alias(other, CHAMPION)
+        self.client.set_tag(self.parent_run_id, "champion", f"{winner} ({model} v{version})")
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _attempt(self, what: str, action: Callable[[], T]) -> T | None:
+        if self._broken:
+            self.failures.append(f"{what}: skipped, the tracking store stopped answering")
+            return None
+        started = time.perf_counter()
+        try:
+            return action()
+        except Exception as error:
+            message = mask_text(f"{type(error).__name__}: {error}", self.uri).splitlines()[0][:300]
+            self.failures.append(f"{what}: {message}")
+            try:
+                check_reachable(self.uri, timeout=5)
+            except TrackingError:
+                self._broken = True
+            return None
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _log_batch(
+        self,
+        run_id: str,
+        *,
+        params: dict | None = None,
+        tags: dict | None = None,
+        metrics: dict | None = None,
+        history: dict | None = None,
+    ) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
+        now = int(time.time() * 1000)
+        param_items = [Param(str(k)[:250], str(v)[:6000]) for k, v in (params or {}).items()]
+        tag_items = [RunTag(str(k)[:250], str(v)[:5000]) for k, v in (tags or {}).items()]
+        metric_items = [Metric(str(k), float(v), now, 0) for k, v in (metrics or {}).items()]
+        for key, values in (history or {}).items():
+            metric_items += [
+                Metric(f"epoch_{key}", float(v), now, step) for step, v in enumerate(values)
+            ]
+        for start in range(0, max(len(param_items), len(tag_items), len(metric_items)), 100):
+            self.client.log_batch(
+                run_id,
+                metrics=metric_items[start : start + 100],
+                params=param_items[start : start + 100],
+                tags=tag_items[start : start + 100],
+            )
+
+    def _log_inputs(self, run_id: str) -> None:
+        from mlflow.entities import DatasetInput, InputTag
+
+        inputs = [
+            DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", context)])
+            for dataset, context in self._datasets
+        ]
+        if inputs:
+            self.client.log_inputs(run_id, datasets=inputs)
+
+
+def _artifact_location(uri: str, experiment: str) -> str | None:
+    """For a SQLite store, keep artifacts in ``mlruns/`` beside the database file."""
+    parts = urlsplit(uri)
+    if parts.scheme != "sqlite":
+        return None
+    database = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    if database is None:
+        return None
+    return (database.parent.absolute() / "mlruns" / experiment).as_uri()
+
+
+def _git_tags(tags: dict[str, str]) -> dict[str, str]:
+    commit = tags.get("git.commit")
+    return {"mlflow.source.git.commit": commit} if commit and commit != "unknown" else {}
+
+
+def _datasets(splits: dict[str, Any]) -> list[tuple[Any, str]]:
+    import mlflow.data
+
+    built = []
+    for context, (name, texts, labels, digest) in splits.items():
+        frame = pd.DataFrame({"text": list(texts), "label": list(labels)})
+        dataset = mlflow.data.from_pandas(frame, name=name, targets="label", digest=digest[:32])
+        built.append((dataset, context))
+    return built
+
+
+def _case_metrics(case: CaseLog) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for prefix, values in (
+        ("train_", case.train),
+        ("evaluate_", case.evaluate),
+        ("test_", case.test_metrics),
+    ):
+        for key, value in values.items():
+            if _is_number(value):
+                metrics[f"{prefix}{key}"] = float(value)
+    return metrics
+
+
+def _case_files(folder: Path, case: CaseLog) -> list[Path]:
+    from sklearn.metrics import classification_report
+
+    from sentiment_models.tracking.plots import evaluation_images
+
+    written: list[Path] = []
+    if case.search_results:
+        path = folder / "cv_results.csv"
+        pd.DataFrame(case.search_results).to_csv(path, index=False)
+        written.append(path)
+    if case.test_proba is None or case.test_labels is None:
+        return written
+    classes = list(case.classes)
+    predicted = np.asarray(classes, dtype=object)[np.argmax(case.test_proba, axis=1)]
+    report = classification_report(
+        case.test_labels, predicted, labels=classes, digits=4, zero_division=0
+    )
+    (folder / "classification_report.txt").write_text(report)
+    samples = pd.DataFrame(
+        {
+            "text": case.test_texts,
+            "label": case.test_labels,
+            "prediction": predicted,
+            "score": case.test_proba.max(axis=1),
+            **{f"score_{label}": case.test_proba[:, i] for i, label in enumerate(classes)},
+        }
+    )
+    samples.to_csv(folder / "test_samples.csv", index=False)
+    written += [folder / "classification_report.txt", folder / "test_samples.csv"]
+    written += evaluation_images(folder, case.test_labels, case.test_proba, classes, case.name)
+    return written
+
+
+def _pinned(names: list[str]) -> list[str]:
+    from importlib import metadata
+
+    pinned = []
+    for name in dict.fromkeys(names):
+        try:
+            pinned.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pinned.append(name)
+    return pinned
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float | np.number)
+        and not isinstance(value, bool)
+        and np.isfinite(value)
+    )

@@ -1,0 +1,255 @@
+"""Tracking against the real thing: an embedded SQLite store and a real ``mlflow server``."""
+
+import json
+import urllib.error
+import urllib.request
+
+import mlflow  # imported before pytester snapshots sys.modules: a re-import breaks it
+import mlflow.pyfunc
+import pandas as pd
+import pytest
+
+from sentiment_models.tracking.uri import (
+    TrackingError,
+    check_reachable,
+    mask,
+    mask_text,
+    resolve_uri,
+)
+from tests.mlflow_server import free_port, model_server, tracking_server
+
+
+def test_mask_hides_passwords_and_tokens():
+    assert mask("http://alice:s3cret@host:5000/x") == "http://alice:***@host:5000/x"
+    assert mask("https://token@host") == "https://***@host"
+    assert mask("http://host/?api_token=abc&x=1") == "http://host/?api_token=***&x=1"
+    assert mask("sqlite:////tmp/mlflow.db") == "sqlite:////tmp/mlflow.db"
+    text = "failed for http://alice:s3cret@host:5000 with s3cret"
+    assert "s3cret" not in mask_text(text, "http://alice:s3cret@host:5000")
+
+
+def test_mask_text_hides_credential_variables(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "tok-123456")
+    assert mask_text("header tok-123456", "http://host") == "header ***"
+
+
+def test_resolve_uri_defaults_and_refuses_unknown_schemes(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert resolve_uri(None, tmp_path) == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    assert resolve_uri(None, tmp_path) == "http://127.0.0.1:9"
+    with pytest.raises(TrackingError, match="unknown scheme 'ftp'"):
+        resolve_uri("ftp://u:pw@host", tmp_path)
+    with pytest.raises(TrackingError, match="did you mean http://localhost:5000"):
+        resolve_uri("localhost:5000", tmp_path)
+    with pytest.raises(TrackingError, match="no scheme"):
+        resolve_uri("/just/a/path.db", tmp_path)
+
+
+def test_unreachable_server_is_named_with_its_password_masked():
+    uri = f"http://bob:hunter2@127.0.0.1:{free_port()}"
+    with pytest.raises(TrackingError) as error:
+        check_reachable(uri, timeout=2)
+    assert "bob:***@127.0.0.1" in str(error.value) and "hunter2" not in str(error.value)
+    assert "--no-mlflow" in str(error.value)
+
+
+def run_bench(pytester, bench_dir, uri, *extra):
+    args = [a for a in bench_dir if a != "--no-mlflow"]
+    report = pytester.path / "bench.json"
+    result = pytester.runpytest_subprocess(
+        *args,
+        "--mlflow-uri",
+        uri,
+        "--mlflow-experiment",
+        "bench-test",
+        "--mlflow-register",
+        f"--benchmark-json={report}",
+        *extra,
+    )
+    return result
+
+
+def check_logged_session(uri):
+    """What a session must leave in the store; returns (client, {variant: run})."""
+    client = mlflow.MlflowClient(uri)
+    experiment = client.get_experiment_by_name("bench-test")
+    runs = client.search_runs([experiment.experiment_id], max_results=200)
+    parents = [r for r in runs if r.data.tags.get("bench.role") == "session"]
+    assert len(parents) == 1
+    parent = parents[0]
+    cases = {
+        r.data.tags["variant"]: r
+        for r in runs
+        if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
+    }
+    assert set(cases) == {"simple", "linear"}
+    parent_files = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"comparison.md", "predictions.md", "results.json", "bench.json"} <= parent_files
+    assert parent.info.status == "FINISHED"
+    for name, run in cases.items():
+        assert run.info.status == "FINISHED"
+        assert run.data.params["dataset"] == "csv:tiny.csv"
+        assert len(run.data.params["dataset_digest"]) == 64 and run.data.params["seed"] == "0"
+        assert run.data.params["preprocess.mentions"] == "True"
+        assert 0 <= run.data.metrics["test_accuracy"] <= 1
+        for key in (
+            "train_seconds",
+            "evaluate_throughput",
+            "test_macro_f1",
+            "test_macro_recall",
+            "test_recall_positive",
+            "test_log_loss",
+            "test_roc_auc",
+            "train_accuracy",
+        ):
+            assert key in run.data.metrics, key
+        tags = run.data.tags
+        assert tags["outcome"] == "passed" and f"test_evaluate[{name}]" in tags["pytest.nodeids"]
+        assert "package.scikit-learn" in tags and "git.commit" in tags and "machine.cpus" in tags
+        files = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert {
+            "confusion_matrix.png",
+            "roc_curve.png",
+            "precision_recall_curve.png",
+            "classification_report.txt",
+            "test_samples.csv",
+            "cv_results.csv",
+        } <= files
+        contexts = {i.tags[0].value: i.dataset for i in run.inputs.dataset_inputs}
+        assert set(contexts) == {"training", "validation", "evaluation"}
+        assert len(contexts["training"].digest) == 32
+        candidates = client.search_runs(
+            [experiment.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+        )
+        assert len(candidates) == len(
+            pd.read_csv(client.download_artifacts(run.info.run_id, "cv_results.csv"))
+        )
+    champion_accuracy = max(run.data.metrics["test_accuracy"] for run in cases.values())
+    champions = []
+    for name in cases:
+        try:
+            version = client.get_model_version_by_alias(f"bench-test-{name}", "champion")
+        except Exception:
+            continue
+        champions.append((name, version))
+    assert len(champions) == 1
+    assert cases[champions[0][0]].data.metrics["test_accuracy"] == champion_accuracy
+    return client, cases
+
+
+def test_embedded_store_session_model_and_registry(pytester, bench_dir, tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = run_bench(pytester, bench_dir, uri)
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*MLflow: session run * 2 case(s) logged*",
+            "*MLflow: registered bench-test-simple version 1*",
+        ]
+    )
+    _, cases = check_logged_session(uri)
+    assert (tmp_path / "mlruns").is_dir()
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model(f"runs:/{cases['linear'].info.run_id}/model")
+    answer = model.predict(
+        pd.DataFrame({"text": ["I love this airline!", "", "@united lost my bag"]})
+    )
+    assert list(answer.columns) == [
+        "label",
+        "score",
+        "score_negative",
+        "score_neutral",
+        "score_positive",
+    ]
+    assert set(answer["label"]) <= {"negative", "neutral", "positive"}
+    assert (
+        answer[["score_negative", "score_neutral", "score_positive"]]
+        .sum(axis=1)
+        .round(6)
+        .eq(1)
+        .all()
+    )
+    with pytest.raises(Exception, match="every text must be a string"):
+        model.predict(pd.DataFrame({"text": ["fine", None]}))
+
+
+def test_unreachable_uri_stops_before_training(pytester, bench_dir):
+    uri = f"http://carol:pa55word@127.0.0.1:{free_port()}"
+    result = pytester.runpytest_subprocess(
+        *[a for a in bench_dir if a != "--no-mlflow"], "--mlflow-uri", uri
+    )
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        ["ERROR: --mlflow-uri http://carol:***@127.0.0.1:*: the tracking server does not answer*"]
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert "pa55word" not in output and "training on" not in output
+    assert not (pytester.path / "results").exists()
+
+
+def test_no_mlflow_writes_no_store(pytester, bench_dir):
+    pytester.runpytest_subprocess(*bench_dir, "-k", "simple").assert_outcomes(passed=2)
+    assert not (pytester.path / "mlflow.db").exists() and not (pytester.path / "mlruns").exists()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with tracking_server(tmp_path_factory.mktemp("server")) as (uri, _):
+        yield uri
+
+
+def post(url, payload):
+    request = urllib.request.Request(
+        url, json.dumps(payload).encode(), {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_real_server_round_trip_and_model_serving(pytester, bench_dir, server, tmp_path):
+    result = run_bench(pytester, bench_dir, server)
+    result.assert_outcomes(passed=4)
+    _, cases = check_logged_session(server)
+    model_uri = f"runs:/{cases['simple'].info.run_id}/model"
+    with model_server(model_uri, server, tmp_path) as url:
+        status, body = post(
+            f"{url}/invocations",
+            {
+                "dataframe_records": [
+                    {"text": "I love the world"},
+                    {"text": "I'm tired"},
+                    {"text": "\N{FIRE}" * 3},
+                ]
+            },
+        )
+        assert status == 200
+        predictions = body["predictions"]
+        assert len(predictions) == 3 and {"label", "score"} <= set(predictions[0])
+        status, body = post(f"{url}/invocations", {"dataframe_records": [{"text": 12}]})
+        assert status == 400, body
+        assert "message" in body
+
+
+def test_server_lost_mid_session_keeps_cases_and_tables(pytester, bench_dir, tmp_path):
+    with tracking_server(tmp_path / "doomed") as (uri, process):
+        pytester.makeconftest(
+            "import os, signal\n"
+            "def pytest_runtest_logfinish(nodeid, location):\n"
+            "    if nodeid.endswith('test_evaluate[simple]'):\n"
+            f"        os.killpg({process.pid}, signal.SIGKILL)\n"
+        )
+        result = pytester.runpytest_subprocess(
+            *[a for a in bench_dir if a != "--no-mlflow"], "--mlflow-uri", uri
+        )
+    assert result.ret == 1
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*MLflow: NOT logged: *linear*"])
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert set(stored["variants"]) == {"simple", "linear"}
+    assert "| linear" in (pytester.path / "results" / "comparison.md").read_text().replace(
+        "|  ", "| "
+    )
