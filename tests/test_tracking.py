@@ -1,6 +1,7 @@
 """Tracking against the real thing: an embedded SQLite store and a real ``mlflow server``."""
 
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -17,6 +18,15 @@ from sentiment_models.tracking.uri import (
     resolve_uri,
 )
 from tests.mlflow_server import free_port, model_server, tracking_server
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _import_store_modules(tmp_path_factory):
+    """Import MLflow's SQL store modules before pytester snapshots ``sys.modules``: pytester
+    drops modules first imported inside a test, and SQLAlchemy breaks when re-imported."""
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path_factory.mktemp('warm') / 'warm.db'}")
+    client.search_experiments()
+    client.search_registered_models()
 
 
 def test_mask_hides_passwords_and_tokens():
@@ -89,8 +99,9 @@ def check_logged_session(uri):
     assert parent.info.status == "FINISHED"
     for name, run in cases.items():
         assert run.info.status == "FINISHED"
-        assert run.data.params["dataset"] == "csv:tiny.csv"
-        assert len(run.data.params["dataset_digest"]) == 64 and run.data.params["seed"] == "0"
+        assert run.data.params["data.dataset"] == "csv:tiny.csv"
+        assert len(run.data.params["data.dataset_digest"]) == 64
+        assert run.data.params["data.seed"] == "0" and run.data.params["data.train_rows"] == "168"
         assert run.data.params["preprocess.mentions"] == "True"
         assert 0 <= run.data.metrics["test_accuracy"] <= 1
         for key in (
@@ -253,3 +264,52 @@ def test_server_lost_mid_session_keeps_cases_and_tables(pytester, bench_dir, tmp
     assert "| linear" in (pytester.path / "results" / "comparison.md").read_text().replace(
         "|  ", "| "
     )
+
+
+def test_mlproject_runs_the_bench_as_an_mlflow_project(tmp_path, tiny_csv):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    uri = f"sqlite:///{tmp_path / 'project.db'}"
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    done = subprocess.run(
+        [
+            str(bin_dir / "mlflow"),
+            "run",
+            str(repo),
+            "--env-manager",
+            "local",
+            "--experiment-name",
+            "project-test",
+            "-P",
+            "select=simple",
+            "-P",
+            "dataset=csv",
+            "-P",
+            f"data_path={tiny_csv}",
+            "-P",
+            f"results_dir={tmp_path / 'results'}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "2 passed" in done.stdout
+    client = mlflow.MlflowClient(uri)
+    experiment = client.get_experiment_by_name("project-test")
+    runs = client.search_runs([experiment.experiment_id])
+    project_run = next(r for r in runs if r.data.tags.get("bench.role") == "session")
+    assert project_run.data.tags.get("mlflow.project.entryPoint") == "main"
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == project_run.info.run_id]
+    assert [r.data.tags["variant"] for r in children] == ["simple"]
+    assert (tmp_path / "results" / "comparison.md").is_file()

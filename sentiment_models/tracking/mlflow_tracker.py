@@ -78,13 +78,18 @@ class MlflowTracker:
         self, *, facts: dict[str, Any], tags: dict[str, str], datasets: dict[str, Any]
     ) -> None:
         """Open the parent run with the session's parameters, tags and datasets."""
-        self._facts = facts
+        self._facts = {
+            f"data.{key}" if not key.startswith("option.") else key: value
+            for key, value in facts.items()
+        }
         self._tags = tags
 
         def start() -> None:
             run_id = os.environ.get("MLFLOW_RUN_ID")  # set by `mlflow run`: that run is the parent
             if run_id:
                 self._owns_parent = False
+                self.experiment_id = self.client.get_run(run_id).info.experiment_id
+                self.experiment = self.client.get_experiment(self.experiment_id).name
             else:
                 run_id = self.client.create_run(
                     self.experiment_id,
@@ -93,7 +98,7 @@ class MlflowTracker:
                 ).info.run_id
             self.parent_run_id = run_id
             self._datasets = _datasets(datasets)
-            self._log_batch(run_id, params=facts, tags={**tags, "bench.role": "session"})
+            self._log_batch(run_id, params=self._facts, tags={**tags, "bench.role": "session"})
             self._log_inputs(run_id)
 
         self._attempt("start the session run", start)
