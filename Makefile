@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make bench   set up .venv (once) and run the whole benchmark, writing results/
-#   make test    set up .venv (once) and run the test suite
+#   make test    set up .venv (once), run the test suite, then the quick bench as an accuracy gate
 # Extra arguments: make bench BENCH_ARGS="-k lstm --mlflow-uri=http://127.0.0.1:5000"
 
 PYTHON ?= python3
@@ -27,6 +27,7 @@ bench: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest tests $(TEST_ARGS)
+	$(BIN)/pytest bench --bench-profile quick --gate --no-mlflow --results-dir .cache/ci-quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

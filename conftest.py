@@ -4,7 +4,7 @@
 import os
 
 # Quiet framework start-up noise; keep Keras on TensorFlow as in the seed.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

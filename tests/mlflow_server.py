@@ -49,20 +49,17 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def tracking_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``mlflow server`` with a SQLite store and proxied artifacts under ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+def mlflow_process(
+    arguments: list[str], probe: str, folder: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``mlflow ARGUMENTS --host 127.0.0.1 --port P --workers 1`` until ``probe`` answers."""
     port = free_port()
-    log = folder / "server.log"
+    log = folder / f"{arguments[0]}.log"
     with log.open("w") as stream:
         process = subprocess.Popen(
             [
                 str(BIN / "mlflow"),
-                "server",
-                "--backend-store-uri",
-                f"sqlite:///{folder / 'server.db'}",
-                "--artifacts-destination",
-                str(folder / "artifacts"),
+                *arguments,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -74,51 +71,41 @@ def tracking_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen]]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=folder,
+            env={
+                **os.environ,
+                "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                **(env or {}),
+            },
         )
-    uri = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{uri}/health", process, log)
-        yield uri, process
+        wait_for(f"{url}{probe}", process, log)
+        yield url, process
     finally:
         stop(process)
 
 
 @contextlib.contextmanager
+def tracking_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``mlflow server`` with a SQLite store and proxied artifacts under ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arguments = [
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'server.db'}",
+        "--artifacts-destination",
+        str(folder / "artifacts"),
+    ]
+    with mlflow_process(arguments, "/health", folder) as (uri, process):
+        yield uri, process
+
+
+@contextlib.contextmanager
 def model_server(model_uri: str, tracking_uri: str, folder: Path) -> Iterator[str]:
-    """``mlflow models serve`` of ``model_uri`` in this environment."""
-    port = free_port()
-    log = folder / "serve.log"
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": tracking_uri,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    with log.open("w") as stream:
-        process = subprocess.Popen(
-            [
-                str(BIN / "mlflow"),
-                "models",
-                "serve",
-                "-m",
-                model_uri,
-                "--env-manager",
-                "local",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-            ],
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=folder,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/ping", process, log)
+    """``mlflow models serve`` of ``model_uri`` in this environment (its bin/ on PATH)."""
+    arguments = ["models", "serve", "-m", model_uri, "--env-manager", "local"]
+    with mlflow_process(arguments, "/ping", folder, {"MLFLOW_TRACKING_URI": tracking_uri}) as (
+        url,
+        _,
+    ):
         yield url
-    finally:
-        stop(process)

@@ -141,10 +141,30 @@ def test_no_bench_cases_means_no_data_loading(pytester):
 
 
 def test_a_failing_variant_fails_alone_and_keeps_its_old_column(pytester, bench_dir):
-    pytester.runpytest_subprocess(*bench_dir).assert_outcomes(passed=4)
-    result = pytester.runpytest_subprocess(*bench_dir, "--variant-param", "linear.solver=bogus")
+    classic = ["-k", "simple or linear"]
+    pytester.runpytest_subprocess(*bench_dir, *classic).assert_outcomes(passed=4)
+    result = pytester.runpytest_subprocess(
+        *bench_dir, *classic, "--variant-param", "linear.solver=bogus"
+    )
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["*linear: train failed (*); its stored results were kept*"])
     stored = json.loads((pytester.path / "results" / "results.json").read_text())
     assert set(stored["variants"]) == {"simple", "linear"}
     assert "linear" in stored["session"]["failed"]
+
+
+def test_ctrl_c_after_a_case_keeps_the_finished_cases(pytester, bench_dir):
+    """An interrupt (KeyboardInterrupt, as Ctrl-C raises) after simple's evaluate phase."""
+    pytester.makeconftest(
+        "def pytest_runtest_logfinish(nodeid, location):\n"
+        "    if nodeid.endswith('test_evaluate[simple]'):\n"
+        "        raise KeyboardInterrupt\n"
+    )
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "simple or linear")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*session interrupted: the tables hold the cases that finished*"])
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert set(stored["variants"]) == {"simple"} and stored["session"]["interrupted"] is True
+    comparison = (pytester.path / "results" / "comparison.md").read_text()
+    assert "was interrupted:** only the variants it finished were updated (simple)" in comparison
+    assert not list((pytester.path / "results").glob(".*.tmp"))

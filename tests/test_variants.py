@@ -11,9 +11,19 @@ from sentiment_models.variants import (
     variant_names,
 )
 
+LSTM_FAST = {
+    "epochs": 2,
+    "lstm_units": 8,
+    "max_tokens": 800,
+    "sequence_length": 16,
+    "batch_size": 64,
+}
 FAST = {
     "simple": {"var_smoothing_grid": 3, "cv_folds": 2},
     "linear": {"C_grid": [1.0], "cv_folds": 2},
+    "lstm": {**LSTM_FAST, "embedding_dim": 16},
+    "lstm-word2vec": {**LSTM_FAST, "embedding_dim": 16, "w2v_epochs": 2},
+    "lstm-glove": LSTM_FAST,
 }
 ODD_TEXTS = [
     "",
@@ -33,10 +43,11 @@ ODD_TEXTS = [
 def trained(request, tiny_rows):
     texts = [text for text, _ in tiny_rows]
     labels = [label for _, label in tiny_rows]
+    validation = (texts[:40], labels[:40])
     models = {}
     for name in variant_names():
         variant = create_variant(name, seed=0, **FAST.get(name, {}))
-        models[name] = variant.fit(texts, labels)
+        models[name] = variant.fit(texts[40:], labels[40:], validation=validation)
     return models
 
 
@@ -81,6 +92,20 @@ def test_save_and_load_round_trip(trained, tmp_path, name, tiny_rows):
     restored = variant_class(name).load(tmp_path / name)
     np.testing.assert_allclose(restored.predict_proba(texts), trained[name].predict_proba(texts))
     assert not list((tmp_path / name).glob("*.pkl"))
+
+
+def test_lstm_variants_record_history_and_embedding_coverage(trained):
+    for name in ("lstm", "lstm-word2vec", "lstm-glove"):
+        variant = trained[name]
+        assert len(variant.history["val_loss"]) == variant.epochs_run >= 1
+        assert 0 <= variant.validation_accuracy <= 1
+        assert "epochs" in variant.describe().optimisation
+    glove = trained["lstm-glove"]
+    assert glove.describe().dimensions == "50"
+    assert 0.5 < glove.embedding_facts["coverage_vocabulary"] <= 1
+    assert "glove.6B.50d" in glove.describe().embedding
+    assert "covers" in glove.describe().embedding_vocabulary
+    assert trained["lstm-word2vec"].embedding_facts["coverage_tokens"] > 0.5
 
 
 def test_grid_search_results_are_kept(trained):

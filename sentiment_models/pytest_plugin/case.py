@@ -36,6 +36,7 @@ class BenchCase:
         self.outcomes: dict[str, str] = {}
         self.test_proba: np.ndarray | None = None
         self.started_ms = int(time.time() * 1000)
+        self.gate_failures: list[str] = []
 
     # -- phases ---------------------------------------------------------------------------
     def train(self, benchmark: Any) -> dict[str, Any]:
@@ -57,6 +58,7 @@ class BenchCase:
             self._train(None)
         with self._phase("evaluate"):
             self._evaluate(benchmark)
+            self._check_gate()
         headline = {
             key: self.evaluate_result["test"].get(key)
             for key in ("accuracy", "macro_f1", "macro_recall", "log_loss", "roc_auc")
@@ -73,7 +75,7 @@ class BenchCase:
             self.name,
             seed=splits.seed,
             progress=self._progress,
-            **self.session.settings.variant_params.get(self.name, {}),
+            **self.session.settings.params_for(self.name),
         )
         validation = (splits.validation.texts, splits.validation.labels)
         self._progress(f"training on {len(splits.train):,} texts")
@@ -101,8 +103,9 @@ class BenchCase:
         }
         if variant.history:
             self.train_result["history"] = variant.history
-            if variant.history.get("val_accuracy"):
-                self.train_result["val_accuracy"] = variant.history["val_accuracy"][-1]
+            self.train_result["epochs"] = len(next(iter(variant.history.values())))
+        if getattr(variant, "validation_accuracy", None) is not None:
+            self.train_result["val_accuracy"] = variant.validation_accuracy
         self._progress(f"trained in {seconds:.1f} s, train accuracy {scored['accuracy']:.4f}")
 
     def _train_scores(self, variant: SentimentVariant) -> dict[str, Any]:
@@ -141,6 +144,19 @@ class BenchCase:
             f"test accuracy {metrics['accuracy']:.4f}, macro recall {metrics['macro_recall']:.4f}"
         )
 
+    def _check_gate(self) -> None:
+        settings = self.session.settings
+        if settings.gate is None:
+            return
+        failures = settings.gate.check(
+            self.name, settings.profile.name, self.evaluate_result["test"]
+        )
+        self.gate_failures = failures
+        if failures:
+            import pytest
+
+            pytest.fail("\n".join(failures), pytrace=False)
+
     def _phrase_predictions(self, variant: SentimentVariant) -> list[dict[str, Any]]:
         phrases = list(self.session.settings.phrases)
         proba = variant.predict_proba(phrases)
@@ -157,10 +173,12 @@ class BenchCase:
             return None
         description = self.variant.describe().as_dict()
         train = {k: v for k, v in (self.train_result or {}).items() if k != "history"}
+        status = "ok" if not self.gate_failures else "gate failed: " + "; ".join(self.gate_failures)
         return _json_clean(
             {
                 "variant": self.name,
-                "status": "ok",
+                "status": status,
+                "profile": self.session.settings.profile.label(),
                 "description": description,
                 "hyperparameters": self.variant.hyperparameters(),
                 "train": train,
@@ -227,7 +245,11 @@ class _PhaseGuard:
         return None
 
     def __exit__(self, kind: type | None, error: BaseException | None, tb: Any) -> bool:
-        if error is not None and not isinstance(error, KeyboardInterrupt):
+        if (
+            error is not None
+            and not isinstance(error, KeyboardInterrupt)
+            and not self.case.gate_failures
+        ):
             line = traceback.format_exception_only(kind, error)[-1].strip()
             self.case.errors[self.phase] = line
         return False

@@ -19,13 +19,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sentiment-bench", "sentiment model benchmark")
     for name, kwargs in OPTIONS:
         group.addoption(name, dest=name.lstrip("-").replace("-", "_"), **kwargs)
+    parser.addini("bench_profile", "default --bench-profile (quick or full)", default=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     get = lambda name: config.getoption(name.lstrip("-").replace("-", "_"))  # noqa: E731
     try:
-        settings = BenchSettings.from_options(get, config.rootpath)
-    except (DataError, ParameterError, TrackingError) as error:
+        settings = BenchSettings.from_options(get, config.rootpath, config.getini("bench_profile"))
+    except (DataError, ParameterError, TrackingError, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SESSION_KEY] = BenchSession(settings, config.rootpath)
 
@@ -38,13 +39,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Load and check the data once, before any case runs, if any bench case was selected."""
-    if not any(FIXTURE in getattr(item, "fixturenames", ()) for item in items):
+    selected = list(
+        dict.fromkeys(
+            item.callspec.params[FIXTURE]
+            for item in items
+            if FIXTURE in getattr(item, "fixturenames", ())
+        )
+    )
+    if not selected:
         return
     session = config.stash[SESSION_KEY]
     try:
+        session.preflight(selected)
         session.connect_tracking()
         session.prepare()
-    except (DataError, TrackingError) as error:
+    except (DataError, TrackingError, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:

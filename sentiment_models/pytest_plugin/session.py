@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from sentiment_models.data import DatasetSplits, load_splits
+from sentiment_models.gates import update_baseline
 from sentiment_models.provenance import git_state, machine, package_versions, short_commit, utc_now
 from sentiment_models.pytest_plugin.case import BenchCase
 from sentiment_models.pytest_plugin.settings import BenchSettings
 from sentiment_models.reporting.store import update_results
 from sentiment_models.reporting.tables import render_comparison, render_predictions, render_terminal
+from sentiment_models.reporting.tradeoff import render_tradeoff
 from sentiment_models.tracking import NullTracker
-from sentiment_models.variants import variant_names
+from sentiment_models.variants import variant_class, variant_names
 
 
 class BenchSession:
@@ -103,6 +105,12 @@ class BenchSession:
             )
         return self._splits
 
+    def preflight(self, names: list[str]) -> None:
+        """Let each selected variant check its parameters (files, sizes) before training."""
+        for name in names:
+            cls = variant_class(name)
+            cls.preflight(cls.resolve_params(self.settings.params_for(name)))
+
     def case(self, name: str) -> BenchCase:
         if name not in self.cases:
             self.cases[name] = BenchCase(name, self)
@@ -167,21 +175,47 @@ class BenchSession:
             lambda store: {
                 "comparison.md": render_comparison(store, order),
                 "predictions.md": render_predictions(store, order),
+                "tradeoff.png": render_tradeoff(store, order),
             },
         )
         self.written = [
             self.settings.results_dir / name
-            for name in ("comparison.md", "predictions.md", "results.json")
+            for name in ("comparison.md", "predictions.md", "tradeoff.png", "results.json")
+            if (self.settings.results_dir / name).exists()
         ]
         if records:
             notes.append(render_terminal(self.stored, order, records))
         for name, errors in sorted(failed.items()):
             for phase, error in errors.items():
                 notes.append(f"{name}: {phase} failed ({error}); its stored results were kept")
+        for case in self.cases.values():
+            notes += [f"GATE FAILED: {failure}" for failure in case.gate_failures]
+        if self.settings.update_baseline:
+            notes += self._update_baseline()
         if interrupted:
             notes.append("session interrupted: the tables hold the cases that finished")
         notes.append("results written: " + ", ".join(str(path) for path in self.written))
         return notes
+
+    def _update_baseline(self) -> list[str]:
+        scores = {
+            name: case.evaluate_result["test"]
+            for name, case in self.cases.items()
+            if case.evaluate_result is not None
+        }
+        if not scores:
+            return ["baseline not updated: no case was evaluated"]
+        provenance = self.provenance()
+        update_baseline(
+            self.settings.baseline_path,
+            self.settings.profile.name,
+            scores,
+            provenance={"commit": provenance["commit"], "date": provenance["date"]},
+        )
+        return [
+            f"baseline updated for the {self.settings.profile.name} profile: "
+            f"{', '.join(sorted(scores))} in {self.settings.baseline_path}"
+        ]
 
     def cleanup(self) -> None:
         if self._workdir is not None:

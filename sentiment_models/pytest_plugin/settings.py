@@ -8,6 +8,14 @@ from typing import Any
 
 from sentiment_models.data import DataOptions, SplitOptions
 from sentiment_models.data.base import DataError
+from sentiment_models.gates import Gate, read_floors
+from sentiment_models.profiles import (
+    DEFAULT_PROFILE,
+    PROFILES,
+    Profile,
+    get_profile,
+    profile_params,
+)
 from sentiment_models.reporting.phrases import SEED_PHRASES, read_phrases
 from sentiment_models.tracking.uri import resolve_uri
 from sentiment_models.variants import ParameterError, variant_class, variant_names
@@ -140,6 +148,60 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         },
     ),
     (
+        "--glove-path",
+        {
+            "default": None,
+            "metavar": "PATH",
+            "help": "GloVe text file for lstm-glove (e.g. glove.6B.100d.txt; default: the "
+            "embedded GloVe 6B 50d vectors).",
+        },
+    ),
+    (
+        "--bench-profile",
+        {
+            "default": None,
+            "metavar": "quick|full",
+            "help": "full: the whole training split, normal training (default; ini: "
+            "bench_profile); quick: a fixed 6,000-row stratified sample and short training, for CI.",
+        },
+    ),
+    (
+        "--gate",
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "fail an evaluate case whose accuracy or macro recall falls below its "
+            "baseline minus --gate-tolerance, or below a floor in pyproject.toml.",
+        },
+    ),
+    (
+        "--gate-tolerance",
+        {
+            "default": 0.02,
+            "type": float,
+            "metavar": "DROP",
+            "help": "allowed absolute drop below the baseline (default: 0.02).",
+        },
+    ),
+    (
+        "--update-baseline",
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "rewrite the baseline of the variants that ran (for this profile); "
+            "the others are kept.",
+        },
+    ),
+    (
+        "--baseline",
+        {
+            "default": None,
+            "metavar": "PATH",
+            "help": "baseline file for --gate / --update-baseline (default: "
+            "<rootdir>/results/baseline.json).",
+        },
+    ),
+    (
         "--mlflow-uri",
         {
             "default": None,
@@ -190,38 +252,55 @@ class BenchSettings:
     phrases: tuple[str, ...]
     variant_params: dict[str, dict[str, str]] = field(default_factory=dict)
     train_score_rows: int = 5000
+    profile: Profile = PROFILES[DEFAULT_PROFILE]
+    gate: Gate | None = None
+    update_baseline: bool = False
+    baseline_path: Path | None = None
     mlflow_uri: str | None = None
     mlflow_experiment: str = "sentiment-bench"
     mlflow_register: bool = False
 
     @classmethod
-    def from_options(cls, get: Any, rootdir: Path) -> BenchSettings:
+    def from_options(cls, get: Any, rootdir: Path, ini_profile: str | None = None) -> BenchSettings:
         """Build from ``config.getoption``-like ``get``; raises DataError or ParameterError."""
-        data = DataOptions(
-            dataset=get("--dataset"),
-            path=get("--data-path"),
-            text_column=get("--text-column"),
-            label_column=get("--label-column"),
-            label_map=get("--label-map"),
-            encoding=get("--data-encoding"),
-        )
-        evaluation = None
-        if get("--eval-dataset"):
-            evaluation = DataOptions(
-                dataset=get("--eval-dataset"),
-                path=get("--eval-data-path"),
+        profile = get_profile(get("--bench-profile") or ini_profile or DEFAULT_PROFILE)
+
+        def data_options(dataset: str, path_option: str) -> DataOptions:
+            return DataOptions(
+                dataset=dataset,
+                path=get(path_option),
                 text_column=get("--text-column"),
                 label_column=get("--label-column"),
                 label_map=get("--label-map"),
                 encoding=get("--data-encoding"),
-                path_option="--eval-data-path",
+                path_option=path_option,
             )
+
+        data = data_options(get("--dataset"), "--data-path")
+        evaluation = None
+        if get("--eval-dataset"):
+            evaluation = data_options(get("--eval-dataset"), "--eval-data-path")
         sample_size = get("--sample-size")
-        if sample_size is not None and sample_size < 1:
-            raise DataError(f"--sample-size {sample_size}: expected a positive number of rows")
+        if sample_size is not None and sample_size < 0:
+            raise DataError(f"--sample-size {sample_size}: expected a number of rows (0 = all)")
+        if sample_size is None:
+            sample_size = profile.sample_size
+        if get("--gate-tolerance") < 0:
+            raise DataError(f"--gate-tolerance {get('--gate-tolerance')}: expected 0 or more")
+        baseline_path = Path(get("--baseline") or rootdir / "results" / "baseline.json")
+        gate = None
+        if get("--gate"):
+            gate = Gate(
+                baseline_path, get("--gate-tolerance"), read_floors(rootdir / "pyproject.toml")
+            )
         if get("--train-score-rows") < 0:
             raise DataError("--train-score-rows: expected 0 (all rows) or a positive number")
-        results_dir = Path(get("--results-dir") or rootdir / "results")
+        default_results = (
+            rootdir / "results"
+            if profile.name == DEFAULT_PROFILE
+            else rootdir / "results" / profile.name
+        )
+        results_dir = Path(get("--results-dir") or default_results)
         phrases = read_phrases(get("--predict-file")) if get("--predict-file") else SEED_PHRASES
         return cls(
             data=data,
@@ -229,21 +308,35 @@ class BenchSettings:
                 seed=get("--seed"),
                 test_size=get("--test-size"),
                 val_size=get("--val-size"),
-                sample_size=sample_size,
+                sample_size=sample_size or None,
             ),
             evaluation=evaluation,
             results_dir=results_dir,
             phrases=phrases,
-            variant_params=parse_variant_params(get("--variant-param") or []),
+            variant_params=parse_variant_params(
+                _glove_param(get("--glove-path")) + (get("--variant-param") or [])
+            ),
             train_score_rows=get("--train-score-rows"),
+            profile=profile,
+            gate=gate,
+            update_baseline=get("--update-baseline"),
+            baseline_path=baseline_path,
             mlflow_uri=None if get("--no-mlflow") else resolve_uri(get("--mlflow-uri"), rootdir),
             mlflow_experiment=get("--mlflow-experiment"),
             mlflow_register=get("--mlflow-register"),
         )
 
+    def params_for(self, variant: str) -> dict[str, Any]:
+        """The variant's parameters: its profile settings, then the user's overrides."""
+        return {
+            **profile_params(variant_class(variant), self.profile),
+            **self.variant_params.get(variant, {}),
+        }
+
     def options_summary(self) -> dict[str, object]:
         """The session's options as flat params for tracking."""
         return {
+            "option.profile": self.profile.name,
             "option.test_size": self.split.test_size,
             "option.val_size": self.split.val_size,
             "option.sample_size": self.split.sample_size,
@@ -274,3 +367,7 @@ def parse_variant_params(items: list[str]) -> dict[str, dict[str, str]]:
     for variant, overrides in params.items():
         variant_class(variant).resolve_params(overrides)
     return params
+
+
+def _glove_param(path: str | None) -> list[str]:
+    return [f"lstm-glove.glove_path={path}"] if path else []

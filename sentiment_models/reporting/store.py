@@ -18,13 +18,14 @@ LOCK_FILE = ".results.lock"
 FORMAT_VERSION = 1
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str | bytes) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new file, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -53,7 +54,7 @@ def update_results(
     folder: Path,
     records: Mapping[str, dict[str, Any]],
     session: Mapping[str, Any],
-    render: Callable[[dict[str, Any]], Mapping[str, str]],
+    render: Callable[[dict[str, Any]], Mapping[str, str | bytes | None]],
 ) -> dict[str, Any]:
     """Merge ``records`` (by variant) into the store, then write it and its rendered tables.
 
@@ -67,6 +68,7 @@ def update_results(
         stored["variants"].update(records)
         stored["session"] = dict(session)
         for name, text in render(stored).items():
-            atomic_write(folder / name, text)
+            if text is not None:
+                atomic_write(folder / name, text)
         atomic_write(folder / RESULTS_FILE, json.dumps(stored, indent=1, sort_keys=True) + "\n")
     return stored

@@ -3,6 +3,7 @@ plus one entry here; the harness imports the module only when the variant runs."
 
 from __future__ import annotations
 
+import re
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,16 @@ from sentiment_models.variants.base import (
 REGISTRY: dict[str, str] = {
     "simple": "sentiment_models.variants.simple:SimpleVariant",
     "linear": "sentiment_models.variants.linear:LinearVariant",
+    "lstm": "sentiment_models.variants.lstm:LstmVariant",
+    "lstm-word2vec": "sentiment_models.variants.lstm_word2vec:LstmWord2VecVariant",
+    "lstm-glove": "sentiment_models.variants.lstm_glove:LstmGloveVariant",
 }
+
+
+_SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+for _name in REGISTRY:  # names become file and run names: keep them plain
+    if not _SAFE_NAME.match(_name):
+        raise ValueError(f"variant name {_name!r}: use lower-case letters, digits and '-'")
 
 
 def variant_names() -> list[str]:

@@ -55,6 +55,8 @@ class SentimentVariant(ABC):
     deterministic: ClassVar[bool] = True
     requirements: ClassVar[tuple[str, ...]] = ()
     """Packages the saved model needs at load time (pinned when logged to MLflow)."""
+    profile_params: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    """Parameter overrides per bench profile, e.g. ``{"quick": {"epochs": 3}}``."""
 
     classes_: np.ndarray
 
@@ -80,6 +82,11 @@ class SentimentVariant(ABC):
             params[key] = _coerce(cls.name, key, value, cls.default_params[key])
         return params
 
+    @classmethod
+    def preflight(cls, params: dict[str, Any]) -> None:
+        """Check resolved parameters that need I/O (files, sizes) before any training."""
+        return None
+
     @abstractmethod
     def fit(
         self,
@@ -89,9 +96,22 @@ class SentimentVariant(ABC):
     ) -> SentimentVariant:
         """Train on raw texts and string labels; ``validation`` is for early stopping."""
 
-    @abstractmethod
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities, shape (n_texts, n_classes), columns in ``classes_`` order."""
+        """Class probabilities, shape (n_texts, n_classes), columns in ``classes_`` order.
+
+        Every string gets an answer (empty ones too); anything else is refused.
+        """
+        if getattr(self, "classes_", None) is None:
+            raise RuntimeError(f"variant {self.name!r} is not trained: call fit first")
+        checked = check_texts(texts)
+        if not checked:
+            return np.zeros((0, len(self.classes_)))
+        proba = np.asarray(self._predict_proba(checked), dtype=np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    @abstractmethod
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities for a non-empty list of strings (normalised by ``predict_proba``)."""
 
     @abstractmethod
     def describe(self) -> VariantDescription:

@@ -33,6 +33,9 @@ class LinearVariant(SklearnSearchVariant):
         "stop_words": False,
         "normalizer": "",
     }
+    profile_params: ClassVar[dict[str, dict[str, Any]]] = {
+        "quick": {"C_grid": [1.0, 4.0], "cv_folds": 2},
+    }
     trusted_types = ("sentiment_models.preprocessing.TweetPreprocessor",)
 
     def fit(self, texts, labels, validation=None):

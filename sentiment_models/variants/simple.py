@@ -32,6 +32,9 @@ class SimpleVariant(SklearnSearchVariant):
         "stop_words": False,
         "normalizer": "",
     }
+    profile_params: ClassVar[dict[str, dict[str, Any]]] = {
+        "quick": {"var_smoothing_grid": 8, "cv_folds": 2},
+    }
     trusted_types = (
         "sentiment_models.preprocessing.TweetPreprocessor",
         "sentiment_models.variants.simple.to_dense",

@@ -3,7 +3,6 @@ save with skops (no pickle)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -79,16 +78,8 @@ class SklearnSearchVariant(SentimentVariant):
         )
         return self
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        if self.pipeline is None:
-            raise RuntimeError(f"variant {self.name!r} is not trained: call fit first")
-        texts = check_texts(texts)
-        if not texts:
-            return np.zeros((0, len(self.classes_)))
-        proba = np.asarray(
-            self.pipeline.predict_proba(np.asarray(texts, dtype=object)), dtype=np.float64
-        )
-        return proba / proba.sum(axis=1, keepdims=True)
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        return self.pipeline.predict_proba(np.asarray(texts, dtype=object))
 
     def hyperparameters(self) -> dict[str, Any]:
         params = super().hyperparameters()

@@ -1,0 +1,169 @@
+"""Profiles, accuracy gates, the baseline file, the trade-off plot and determinism."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sentiment_models.gates import Gate, read_baseline, read_floors, update_baseline
+from sentiment_models.profiles import PROFILES, get_profile, profile_params
+from sentiment_models.reporting.tradeoff import pareto_front, render_tradeoff
+from sentiment_models.variants import create_variant, variant_class, variant_names
+
+
+@pytest.fixture
+def baseline(tmp_path):
+    path = tmp_path / "baseline.json"
+    update_baseline(path, "quick", {"lstm": {"accuracy": 0.748, "macro_recall": 0.70}})
+    return path
+
+
+def test_drop_beyond_tolerance_fails_with_the_numbers(baseline):
+    failures = Gate(baseline, 0.02).check(
+        "lstm", "quick", {"accuracy": 0.712, "macro_recall": 0.71}
+    )
+    assert failures == ["lstm: accuracy 0.712 < baseline 0.748 - 0.02 (quick profile)"]
+
+
+def test_small_drops_and_improvements_pass(baseline):
+    gate = Gate(baseline, 0.02)
+    assert gate.check("lstm", "quick", {"accuracy": 0.729, "macro_recall": 0.69}) == []
+    assert gate.check("lstm", "quick", {"accuracy": 0.95, "macro_recall": 0.9}) == []
+
+
+def test_missing_baseline_says_how_to_create_it(baseline):
+    (failure,) = Gate(baseline).check("linear", "quick", {"accuracy": 0.9, "macro_recall": 0.9})
+    assert "no baseline for the quick profile" in failure
+    assert "pytest bench --bench-profile quick -k linear --update-baseline" in failure
+    assert (
+        "no baseline for the full profile"
+        in Gate(baseline).check("lstm", "full", {"accuracy": 1, "macro_recall": 1})[0]
+    )
+
+
+def test_floors_apply_per_variant_or_to_all(baseline):
+    gate = Gate(baseline, 0.02, {"*": {"macro_recall": 0.75}, "lstm": {"accuracy": 0.8}})
+    failures = gate.check("lstm", "quick", {"accuracy": 0.76, "macro_recall": 0.72})
+    assert failures == [
+        "lstm: accuracy 0.760 < floor 0.800 (pyproject.toml [tool.sentiment-bench.floors])",
+        "lstm: macro_recall 0.720 < floor 0.750 (pyproject.toml [tool.sentiment-bench.floors])",
+    ]
+
+
+def test_update_keeps_other_variants_and_profiles(baseline):
+    update_baseline(
+        baseline, "quick", {"simple": {"accuracy": 0.5, "macro_recall": 0.4, "rows": 9}}
+    )
+    update_baseline(
+        baseline,
+        "full",
+        {"lstm": {"accuracy": 0.76, "macro_recall": 0.74}},
+        provenance={"commit": "abc"},
+    )
+    stored = read_baseline(baseline)
+    assert stored["quick"]["lstm"] == {"accuracy": 0.748, "macro_recall": 0.7}
+    assert stored["quick"]["simple"] == {"accuracy": 0.5, "macro_recall": 0.4}
+    assert stored["full"]["lstm"]["commit"] == "abc"
+
+
+def test_floors_are_read_from_pyproject(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[tool.sentiment-bench.floors]\n"*" = { accuracy = 0.4 }\nlinear = { accuracy = 0.7 }\n'
+    )
+    assert read_floors(path) == {"*": {"accuracy": 0.4}, "linear": {"accuracy": 0.7}}
+    path.write_text("[tool.sentiment-bench.floors]\nlinear = 0.7\n")
+    with pytest.raises(ValueError, match="expected a table of metric = number"):
+        read_floors(path)
+    assert read_floors(tmp_path / "absent.toml") == {}
+
+
+def test_profiles():
+    assert get_profile("quick").sample_size == 6000 and get_profile("full").sample_size is None
+    with pytest.raises(ValueError, match="unknown profile; expected one of"):
+        get_profile("fast")
+    for name in variant_names():
+        quick = profile_params(variant_class(name), PROFILES["quick"])
+        variant_class(name).resolve_params(quick)  # every quick setting is a real parameter
+
+
+def test_pareto_front_and_plot():
+    points = {"a": (1.0, 0.6), "b": (10.0, 0.7), "c": (20.0, 0.65), "d": (100.0, 0.8)}
+    assert pareto_front(points) == ["a", "b", "d"]
+    store = {
+        "variants": {
+            n: {"train": {"seconds": t}, "test": {"accuracy": a}} for n, (t, a) in points.items()
+        }
+    }
+    image = render_tradeoff(store, ["a", "b", "c", "d"])
+    assert image.startswith(b"\x89PNG") and image == render_tradeoff(store, ["a", "b", "c", "d"])
+    assert render_tradeoff({"variants": {}}, []) is None
+
+
+DETERMINISTIC = [name for name in variant_names() if variant_class(name).deterministic]
+SHRINK = {"lstm_units": 8, "max_tokens": 600, "sequence_length": 16, "epochs": 2}
+
+
+@pytest.mark.parametrize("name", DETERMINISTIC)
+def test_same_seed_and_quick_profile_give_the_same_predictions(name, tiny_rows):
+    """Two trainings with one seed under the quick profile predict identically."""
+    texts = [text for text, _ in tiny_rows]
+    labels = [label for _, label in tiny_rows]
+    params = profile_params(variant_class(name), PROFILES["quick"])
+    if name.startswith("lstm"):
+        params.update(SHRINK)
+    runs = []
+    for _ in range(2):
+        variant = create_variant(name, seed=7, **params)
+        variant.fit(texts[40:], labels[40:], validation=(texts[:40], labels[:40]))
+        runs.append(variant.predict_proba(texts[:40]))
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_gate_bites_through_the_plugin(pytester, bench_dir):
+    baseline = pytester.path / "baseline.json"
+    args = [*bench_dir, "-k", "simple", "--bench-profile", "quick", f"--baseline={baseline}"]
+    result = pytester.runpytest_subprocess(*args, "--update-baseline")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["*baseline updated for the quick profile: simple in *baseline.json*"]
+    )
+    stored = json.loads(baseline.read_text())["profiles"]["quick"]["simple"]
+    assert set(stored) >= {"accuracy", "macro_recall", "commit", "date"}
+    assert (pytester.path / "results" / "comparison.md").read_text().count("quick (") == 1
+
+    pytester.runpytest_subprocess(*args, "--gate").assert_outcomes(passed=2)
+
+    weakened = pytester.runpytest_subprocess(*args, "--gate", "--sample-size", "6")
+    weakened.assert_outcomes(passed=1, failed=1)
+    weakened.stdout.fnmatch_lines(
+        [
+            "*_ test_evaluate[[]simple[]] _*",
+            "*simple: accuracy 0.* < baseline 0.* - 0.02 (quick profile)*",
+        ]
+    )
+    comparison = (pytester.path / "results" / "comparison.md").read_text()
+    assert "gate failed: simple: accuracy" in comparison
+
+    missing = pytester.runpytest_subprocess(
+        *bench_dir, "-k", "linear", "--bench-profile", "quick", f"--baseline={baseline}", "--gate"
+    )
+    missing.assert_outcomes(passed=1, failed=1)
+    missing.stdout.fnmatch_lines(["*linear: no baseline for the quick profile*--update-baseline*"])
+
+
+def test_quick_profile_writes_its_own_results_folder(pytester, bench_dir):
+    args = [a for a in bench_dir]
+    index = args.index("--results-dir")
+    del args[index : index + 2]
+    result = pytester.runpytest_subprocess(*args, "-k", "simple", "--bench-profile", "quick")
+    result.assert_outcomes(passed=2)
+    assert (pytester.path / "results" / "quick" / "comparison.md").is_file()
+    assert (pytester.path / "results" / "quick" / "tradeoff.png").is_file()
+    assert not (pytester.path / "results" / "comparison.md").exists()
+
+
+def test_unknown_profile_is_a_usage_error(pytester, bench_dir):
+    result = pytester.runpytest_subprocess(*bench_dir, "--bench-profile", "fast")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: --bench-profile 'fast': unknown profile*"])
