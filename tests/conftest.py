@@ -85,3 +85,20 @@ def bench_dir(pytester, tiny_rows):
         str(pytester.path / "results"),
         *FAST_PARAMS,
     ]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fault: a fault-injection case (tests/test_faults.py)")
+
+
+def pytest_terminal_summary(terminalreporter):
+    faults = [
+        r
+        for r in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        if "test_faults.py" in r.nodeid and r.when == "call"
+    ]
+    if faults:
+        passed = sum(1 for r in faults if r.passed)
+        terminalreporter.write_line(
+            f"fault injection: {len(faults)} faults tried, {passed} handled with nothing lost"
+        )

@@ -51,8 +51,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     session = config.stash[SESSION_KEY]
     try:
         session.preflight(selected)
-        session.connect_tracking()
         session.prepare()
+        session.connect_tracking()
     except (DataError, TrackingError, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
