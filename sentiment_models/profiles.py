@@ -25,7 +25,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "full": Profile("full", None, "whole training split, normal training"),
-    "quick": Profile("quick", 6000, "stratified 6,000-row training sample, short training (CI)"),
+    "quick": Profile("quick", 10000, "stratified 10,000-row training sample, short training (CI)"),
 }
 DEFAULT_PROFILE = "full"
 

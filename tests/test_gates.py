@@ -79,7 +79,7 @@ def test_floors_are_read_from_pyproject(tmp_path):
 
 
 def test_profiles():
-    assert get_profile("quick").sample_size == 6000 and get_profile("full").sample_size is None
+    assert get_profile("quick").sample_size == 10000 and get_profile("full").sample_size is None
     with pytest.raises(ValueError, match="unknown profile; expected one of"):
         get_profile("fast")
     for name in variant_names():

@@ -162,7 +162,7 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             "default": None,
             "metavar": "quick|full",
             "help": "full: the whole training split, normal training (default; ini: "
-            "bench_profile); quick: a fixed 6,000-row stratified sample and short training, for CI.",
+            "bench_profile); quick: a fixed 10,000-row stratified sample and short training, for CI.",
         },
     ),
     (

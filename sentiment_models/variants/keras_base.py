@@ -53,7 +53,7 @@ class KerasLstmVariant(SentimentVariant):
     }
 
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"epochs": 3, "max_tokens": 10000},
+        "quick": {"epochs": 5, "max_tokens": 10000},
     }
 
     def __init__(self, **kwargs: Any) -> None:
