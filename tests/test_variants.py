@@ -141,3 +141,11 @@ def test_registry_entries_import_lazily():
 def test_unfitted_variant_says_so():
     with pytest.raises(RuntimeError, match="not trained"):
         create_variant("simple").predict_proba(["x"])
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "Upper", "", "x" * 60, "dot.name"])
+def test_variant_names_cannot_escape_their_folders(name):
+    from sentiment_models.variants import check_variant_name
+
+    with pytest.raises(ValueError, match="no paths"):
+        check_variant_name(name)

@@ -27,9 +27,19 @@ REGISTRY: dict[str, str] = {
 
 
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
-for _name in REGISTRY:  # names become file and run names: keep them plain
-    if not _SAFE_NAME.match(_name):
-        raise ValueError(f"variant name {_name!r}: use lower-case letters, digits and '-'")
+
+
+def check_variant_name(name: str) -> str:
+    """Names become folder, file and run names: only lower-case letters, digits and '-'."""
+    if not _SAFE_NAME.match(name):
+        raise ValueError(
+            f"variant name {name!r}: use 1-41 lower-case letters, digits and '-' (no paths)"
+        )
+    return name
+
+
+for _name in REGISTRY:
+    check_variant_name(_name)
 
 
 def variant_names() -> list[str]:
@@ -65,6 +75,7 @@ __all__ = [
     "SentimentVariant",
     "VariantDescription",
     "check_texts",
+    "check_variant_name",
     "create_variant",
     "load_variant",
     "variant_class",
