@@ -53,6 +53,7 @@ def render_tradeoff(store: dict[str, Any], order: Iterable[str]) -> bytes | None
     ys = [points[name][1] for name in front]
     axes.step(xs, ys, where="post", color="C3", linestyle="--", label="Pareto front")
     axes.set_xscale("log")
+    axes.margins(x=0.15, y=0.08)
     axes.set_xlabel("training time (s, log scale)")
     axes.set_ylabel("test accuracy")
     axes.set_title("Accuracy against training time")
