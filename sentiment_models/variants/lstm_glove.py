@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sentiment_models.embeddings import (
+    EmbeddingError,
     WordVectors,
     check_glove_file,
     embedded_glove,
@@ -30,12 +31,9 @@ class LstmGloveVariant(KerasLstmVariant):
         if params["glove_path"]:
             check_glove_file(params["glove_path"], params["embedding_dim"] or None)
         elif params["embedding_dim"] not in (0, 50):
-            check_glove_dim = params["embedding_dim"]
-            from sentiment_models.embeddings import EmbeddingError
-
             raise EmbeddingError(
-                f"lstm-glove.embedding_dim is {check_glove_dim} but the embedded GloVe vectors "
-                "are 50-dimensional; give a matching file with --glove-path"
+                f"lstm-glove.embedding_dim is {params['embedding_dim']} but the embedded GloVe "
+                "vectors are 50-dimensional; give a matching file with --glove-path"
             )
 
     def load_vectors(self) -> WordVectors:
