@@ -94,6 +94,22 @@ def test_save_and_load_round_trip(trained, tmp_path, name, tiny_rows):
     assert not list((tmp_path / name).glob("*.pkl"))
 
 
+def test_sklearn_vocabularies_are_saved_compactly(trained, tmp_path):
+    import json
+
+    linear = trained["linear"]
+    linear.save(tmp_path / "linear")
+    saved = json.loads((tmp_path / "linear" / "vocabularies.json").read_text())
+    union = linear.pipeline.named_steps["features"]
+    assert saved["features/word"] == sorted(
+        union.transformer_list[0][1].vocabulary_, key=union.transformer_list[0][1].vocabulary_.get
+    )
+    assert set(saved) == {"features/word", "features/char"}
+    (tmp_path / "linear" / "vocabularies.json").write_text(json.dumps({"features/gone": []}))
+    with pytest.raises(ValueError, match="features/gone"):
+        variant_class("linear").load(tmp_path / "linear")
+
+
 def test_lstm_variants_record_history_and_embedding_coverage(trained):
     for name in ("lstm", "lstm-word2vec", "lstm-glove"):
         variant = trained[name]

@@ -3,6 +3,8 @@ save with skops (no pickle)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,6 +16,7 @@ from sentiment_models.preprocessing import TweetPreprocessor
 from sentiment_models.variants.base import SentimentVariant, check_texts
 
 MODEL_FILE = "model.skops"
+VOCABULARY_FILE = "vocabularies.json"
 
 
 class SklearnSearchVariant(SentimentVariant):
@@ -91,7 +94,24 @@ class SklearnSearchVariant(SentimentVariant):
     def save_model(self, folder: Path) -> None:
         import skops.io
 
-        skops.io.dump(self.pipeline, folder / MODEL_FILE)
+        vectorizers = {
+            path: vectorizer
+            for path, vectorizer in _vectorizers(self.pipeline)
+            if hasattr(vectorizer, "vocabulary_")
+        }
+        vocabularies = {
+            path: _terms(vectorizer.vocabulary_) for path, vectorizer in vectorizers.items()
+        }
+        # skops writes every dict entry with its own schema (135k terms -> 110 MB): store the
+        # terms as one JSON list per vectorizer instead, and the rest of the Pipeline with skops.
+        try:
+            for vectorizer in vectorizers.values():
+                del vectorizer.vocabulary_
+            skops.io.dump(self.pipeline, folder / MODEL_FILE)
+        finally:
+            for path, vectorizer in vectorizers.items():
+                vectorizer.vocabulary_ = _vocabulary(vocabularies[path])
+        (folder / VOCABULARY_FILE).write_text(json.dumps(vocabularies), encoding="utf-8")
 
     def load_model(self, folder: Path) -> None:
         import skops.io
@@ -101,6 +121,35 @@ class SklearnSearchVariant(SentimentVariant):
         if unexpected:
             raise ValueError(f"{folder / MODEL_FILE}: refusing unexpected types {unexpected}")
         self.pipeline = skops.io.load(folder / MODEL_FILE, trusted=untrusted)
+        vocabularies = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        found = dict(_vectorizers(self.pipeline))
+        missing = sorted(set(vocabularies) - set(found))
+        if missing:
+            raise ValueError(
+                f"{folder / VOCABULARY_FILE}: vocabularies for {missing}, "
+                f"but the model's vectorizers are {sorted(found)}"
+            )
+        for path, terms in vocabularies.items():
+            found[path].vocabulary_ = _vocabulary(terms)
+
+
+def _vectorizers(estimator: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, vectorizer) for every text vectorizer in a Pipeline / FeatureUnion tree."""
+    if hasattr(estimator, "build_analyzer"):
+        yield prefix or "root", estimator
+    for name, child in getattr(estimator, "steps", []) + getattr(estimator, "transformer_list", []):
+        yield from _vectorizers(child, f"{prefix}/{name}" if prefix else name)
+
+
+def _terms(vocabulary: dict[str, int]) -> list[str]:
+    terms = [""] * len(vocabulary)
+    for term, index in vocabulary.items():
+        terms[index] = term
+    return terms
+
+
+def _vocabulary(terms: list[str]) -> dict[str, int]:
+    return {term: index for index, term in enumerate(terms)}
 
 
 def _drop_stop_words_attribute(estimator: Any) -> None:
