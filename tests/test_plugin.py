@@ -19,6 +19,8 @@ def test_options_are_documented_in_help(pytester):
         "--results-dir=DIR",
         "--label-map=RAW=LABEL,...",
         "--train-score-rows=N",
+        "--hf-model=PATH|NAME",
+        "--glove-path=PATH",
     ):
         result.stdout.fnmatch_lines([f"*{option}*"])
 

@@ -4,6 +4,7 @@ import json
 import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import mlflow  # imported before pytester snapshots sys.modules: a re-import breaks it
 import mlflow.pyfunc
@@ -176,6 +177,39 @@ def test_embedded_store_session_model_and_registry(pytester, bench_dir, tmp_path
     )
     with pytest.raises(Exception, match="every text must be a string"):
         model.predict(pd.DataFrame({"text": ["fine", None]}))
+
+
+def test_transformer_and_lexicon_models_are_logged_as_raw_text_models(
+    pytester, bench_dir, tmp_path, tiny_roberta
+):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = run_bench(
+        pytester, bench_dir, uri, "-k", "roberta or vader", "--hf-model", str(tiny_roberta)
+    )
+    result.assert_outcomes(passed=4)
+    client = mlflow.MlflowClient(uri)
+    experiment = client.get_experiment_by_name("bench-test")
+    runs = {
+        run.data.tags["variant"]: run
+        for run in client.search_runs([experiment.experiment_id], "tags.variant != ''")
+    }
+    assert set(runs) == {"roberta-tweeteval", "vader"}
+    assert runs["roberta-tweeteval"].data.params["model"] == str(tiny_roberta)
+    mlflow.set_tracking_uri(uri)
+    tweets = pd.DataFrame({"text": ["I love this airline!", "", "@united lost my bag"]})
+    for name, run in runs.items():
+        model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+        answer = model.predict(tweets)
+        assert len(answer) == 3 and set(answer["label"]) <= {"negative", "neutral", "positive"}
+        requirements = Path(
+            mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/model/requirements.txt")
+        ).read_text()
+        assert ("transformers==" in requirements) == (name == "roberta-tweeteval"), requirements
+        assert ("vaderSentiment==" in requirements) == (name == "vader"), requirements
+    logged = mlflow.artifacts.download_artifacts(
+        f"runs:/{runs['roberta-tweeteval'].info.run_id}/model"
+    )
+    assert list(Path(logged).rglob("model.safetensors"))
 
 
 def test_unreachable_uri_stops_before_training(pytester, bench_dir):

@@ -24,6 +24,7 @@ FAST = {
     "lstm": {**LSTM_FAST, "embedding_dim": 16},
     "lstm-word2vec": {**LSTM_FAST, "embedding_dim": 16, "w2v_epochs": 2},
     "lstm-glove": LSTM_FAST,
+    "minilm-finetuned": {"max_length": 24, "validation_samples": 20, "frozen_layers": 4},
 }
 ODD_TEXTS = [
     "",
@@ -40,13 +41,14 @@ ODD_TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def trained(request, tiny_rows):
+def trained(request, tiny_rows, tiny_roberta):
     texts = [text for text, _ in tiny_rows]
     labels = [label for _, label in tiny_rows]
     validation = (texts[:40], labels[:40])
+    fast = {**FAST, "roberta-tweeteval": {"model": str(tiny_roberta)}}
     models = {}
     for name in variant_names():
-        variant = create_variant(name, seed=0, **FAST.get(name, {}))
+        variant = create_variant(name, seed=0, **fast.get(name, {}))
         models[name] = variant.fit(texts[40:], labels[40:], validation=validation)
     return models
 

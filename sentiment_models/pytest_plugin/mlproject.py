@@ -10,7 +10,8 @@ import sys
 def bench_arguments(argv: list[str]) -> list[str]:
     """The pytest arguments for the project parameters in ``argv``."""
     parser = argparse.ArgumentParser(prog="mlproject")
-    for name in ("select", "dataset", "data-path", "eval-dataset", "eval-data-path", "results-dir"):
+    texts = ("select", "dataset", "data-path", "eval-dataset", "eval-data-path", "results-dir")
+    for name in (*texts, "glove-path", "hf-model"):
         parser.add_argument(f"--{name}", default="")
     parser.add_argument("--seed", type=float, default=0)
     parser.add_argument("--sample-size", type=float, default=0)
@@ -23,6 +24,8 @@ def bench_arguments(argv: list[str]) -> list[str]:
         "--eval-dataset": args.eval_dataset,
         "--eval-data-path": args.eval_data_path,
         "--results-dir": args.results_dir,
+        "--glove-path": args.glove_path,
+        "--hf-model": args.hf_model,
     }
     pytest_args += [item for flag, value in optional.items() if value for item in (flag, value)]
     if args.sample_size:

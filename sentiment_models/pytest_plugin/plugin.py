@@ -37,8 +37,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(FIXTURE, names, indirect=True, ids=names)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Load and check the data once, before any case runs, if any bench case was selected."""
+    """Load and check the data once, before any case runs, if any bench case was selected
+    (after ``-k`` / ``-m`` deselection, so only the selected variants are checked)."""
     selected = list(
         dict.fromkeys(
             item.callspec.params[FIXTURE]
@@ -51,14 +53,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     session = config.stash[SESSION_KEY]
     try:
         session.preflight(selected)
+        unavailable = session.unavailable(selected)
         session.prepare()
         session.connect_tracking()
     except (DataError, TrackingError, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
+    for item in items:
+        name = getattr(item, "callspec", None) and item.callspec.params.get(FIXTURE)
+        if name in unavailable:
+            item.add_marker(pytest.mark.skip(reason=f"{name}: {unavailable[name]}"))
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(session.data_line())
-    session.start_tracking()
+    if set(selected) - set(unavailable):
+        session.start_tracking()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -33,6 +33,7 @@ class BenchSession:
         self.stored: dict[str, Any] | None = None
         self.tracker = _tracker(settings)
         self._logged: set[str] = set()
+        self.skipped: dict[str, str] = {}
 
     # -- tracking -------------------------------------------------------------------------
     def connect_tracking(self) -> None:
@@ -111,6 +112,17 @@ class BenchSession:
             cls = variant_class(name)
             cls.preflight(cls.resolve_params(self.settings.params_for(name)))
 
+    def unavailable(self, names: list[str]) -> dict[str, str]:
+        """Variants that cannot run here, with the reason (their cases are skipped)."""
+        reasons = {}
+        for name in names:
+            cls = variant_class(name)
+            reason = cls.unavailable(cls.resolve_params(self.settings.params_for(name)))
+            if reason:
+                reasons[name] = reason
+        self.skipped.update(reasons)
+        return reasons
+
     def case(self, name: str) -> BenchCase:
         if name not in self.cases:
             self.cases[name] = BenchCase(name, self)
@@ -158,9 +170,10 @@ class BenchSession:
     def _write_results(self, interrupted: bool) -> list[str]:
         records = {name: rec for name, case in self.cases.items() if (rec := case.record())}
         failed = {name: case.errors for name, case in self.cases.items() if case.errors}
-        notes = []
+        skipped = [f"{name}: skipped: {why}" for name, why in sorted(self.skipped.items())]
+        notes: list[str] = []
         if not records and not failed:
-            return notes
+            return skipped
         session = {
             "date": self.started,
             "interrupted": interrupted,
@@ -190,6 +203,7 @@ class BenchSession:
                 notes.append(f"{name}: {phase} failed ({error}); its stored results were kept")
         for case in self.cases.values():
             notes += [f"GATE FAILED: {failure}" for failure in case.gate_failures]
+        notes += skipped
         if self.settings.update_baseline:
             notes += self._update_baseline()
         if interrupted:

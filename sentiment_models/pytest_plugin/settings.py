@@ -157,6 +157,17 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         },
     ),
     (
+        "--hf-model",
+        {
+            "default": None,
+            "metavar": "PATH|NAME",
+            "help": "checkpoint for roberta-tweeteval: a local model folder, or a hub name "
+            "loaded from the Hugging Face cache or the hub (default: "
+            "cardiffnlp/twitter-roberta-base-sentiment-latest; skipped with the reason when "
+            "none of these has it).",
+        },
+    ),
+    (
         "--bench-profile",
         {
             "default": None,
@@ -314,7 +325,8 @@ class BenchSettings:
             results_dir=results_dir,
             phrases=phrases,
             variant_params=parse_variant_params(
-                _glove_param(get("--glove-path")) + (get("--variant-param") or [])
+                _option_params(get("--glove-path"), get("--hf-model"))
+                + (get("--variant-param") or [])
             ),
             train_score_rows=get("--train-score-rows"),
             profile=profile,
@@ -369,5 +381,7 @@ def parse_variant_params(items: list[str]) -> dict[str, dict[str, str]]:
     return params
 
 
-def _glove_param(path: str | None) -> list[str]:
-    return [f"lstm-glove.glove_path={path}"] if path else []
+def _option_params(glove_path: str | None, hf_model: str | None) -> list[str]:
+    """Dedicated options as variant parameters (an explicit --variant-param wins)."""
+    params = [f"lstm-glove.glove_path={glove_path}"] if glove_path else []
+    return params + ([f"roberta-tweeteval.model={hf_model}"] if hf_model else [])

@@ -23,6 +23,9 @@ REGISTRY: dict[str, str] = {
     "lstm": "sentiment_models.variants.lstm:LstmVariant",
     "lstm-word2vec": "sentiment_models.variants.lstm_word2vec:LstmWord2VecVariant",
     "lstm-glove": "sentiment_models.variants.lstm_glove:LstmGloveVariant",
+    "minilm-finetuned": "sentiment_models.variants.minilm_finetuned:MiniLmFinetunedVariant",
+    "roberta-tweeteval": "sentiment_models.variants.roberta_tweeteval:RobertaTweetEvalVariant",
+    "vader": "sentiment_models.variants.vader:VaderVariant",
 }
 
 

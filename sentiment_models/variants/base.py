@@ -87,6 +87,12 @@ class SentimentVariant(ABC):
         """Check resolved parameters that need I/O (files, sizes) before any training."""
         return None
 
+    @classmethod
+    def unavailable(cls, params: dict[str, Any]) -> str | None:
+        """Why this variant cannot run on this machine (the case is then skipped with this
+        reason, e.g. a checkpoint that is neither local nor reachable), or None."""
+        return None
+
     @abstractmethod
     def fit(
         self,

@@ -45,6 +45,7 @@ class KerasLstmVariant(SentimentVariant):
         "lstm_units": 64,
         "bidirectional": False,
         "dropout": 0.3,
+        "recurrent_dropout": 0.0,
         "epochs": 8,
         "batch_size": 128,
         "patience": 2,
@@ -158,7 +159,9 @@ class KerasLstmVariant(SentimentVariant):
         inputs = keras.Input(shape=(params["sequence_length"],), dtype="int32")
         x = embedding(inputs)
         x = keras.layers.SpatialDropout1D(params["dropout"])(x)
-        lstm = keras.layers.LSTM(params["lstm_units"])
+        lstm = keras.layers.LSTM(
+            params["lstm_units"], recurrent_dropout=params["recurrent_dropout"]
+        )
         x = (keras.layers.Bidirectional(lstm) if params["bidirectional"] else lstm)(x)
         x = keras.layers.Dropout(params["dropout"])(x)
         outputs = keras.layers.Dense(len(self.classes_), activation="softmax")(x)

@@ -1,0 +1,136 @@
+"""Shared code of the Hugging Face transformer variants: fast CPU inference (sorted by length,
+dynamic padding, no gradients, threads set for the machine), label mapping by name, and
+safetensors save / load. torch and transformers are imported here only, when a variant runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sentiment_models.variants.base import ParameterError, SentimentVariant
+
+MODEL_FOLDER = "transformer"
+
+
+def import_torch() -> Any:
+    """torch with its thread pool sized for this machine (once)."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if threads and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return torch
+
+
+def quiet_transformers() -> Any:
+    """transformers with its info logs and weight-loading progress bars off."""
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    return transformers
+
+
+def map_labels(model_labels: dict[int, str], classes: list[str], source: str) -> list[int]:
+    """For each dataset class, the model output column of the same name (case-insensitive).
+
+    A class with no model label of its name is refused: guessing would score a wrong model.
+    """
+    by_name = {str(label).strip().lower(): index for index, label in model_labels.items()}
+    missing = [label for label in classes if str(label).strip().lower() not in by_name]
+    if missing:
+        names = [str(model_labels[index]) for index in sorted(model_labels)]
+        raise ParameterError(
+            f"{source}: the model's labels {names} do not cover the dataset's classes "
+            f"{missing}; use a dataset labelled {names} (or --label-map to rename its "
+            "labels), or a checkpoint whose config.json id2label names these classes"
+        )
+    return [by_name[str(label).strip().lower()] for label in classes]
+
+
+class TransformerVariant(SentimentVariant):
+    """A sequence classifier plus tokenizer; subclasses load or train them in ``fit``."""
+
+    requirements: ClassVar[tuple[str, ...]] = ("torch", "transformers", "tokenizers", "safetensors")
+    inference_batch_size: ClassVar[int] = 32
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.columns: list[int] = []
+        """Model output column for each entry of ``classes_``."""
+
+    @property
+    def max_length(self) -> int:
+        """The configured length, capped by what the tokenizer's model accepts."""
+        configured = int(self.params.get("max_length", 128))
+        accepted = getattr(self.tokenizer, "model_max_length", None)
+        return (
+            min(configured, accepted) if isinstance(accepted, int) and accepted > 0 else configured
+        )
+
+    def encode(self, texts: list[str]) -> list[list[int]]:
+        """Token ids per text, truncated, without padding (padding is per batch)."""
+        return self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+
+    def batch(self, ids: list[list[int]]) -> dict[str, Any]:
+        """Pad a batch to its own longest text (dynamic padding)."""
+        return self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
+
+    def logits(self, ids: list[list[int]], batch_size: int | None = None) -> np.ndarray:
+        """Logits of every text: batches of similar length, no gradient tracking."""
+        torch = import_torch()
+        size = batch_size or self.inference_batch_size
+        order = np.argsort([len(row) for row in ids], kind="stable")
+        out = np.zeros((len(ids), self.model.config.num_labels), dtype=np.float32)
+        was_training = self.model.training
+        self.model.eval()
+        with torch.inference_mode():
+            for start in range(0, len(ids), size):
+                chosen = order[start : start + size]
+                batch = self.batch([ids[i] for i in chosen])
+                out[chosen] = self.model(**batch).logits.float().numpy()
+        self.model.train(was_training)
+        return out
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        logits = self.logits(self.encode(texts))[:, self.columns]
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def model_labels(self) -> dict[int, str]:
+        return {int(index): label for index, label in self.model.config.id2label.items()}
+
+    def save_model(self, folder: Path) -> None:
+        target = folder / MODEL_FOLDER
+        self.model.save_pretrained(target, safe_serialization=True)
+        self.tokenizer.save_pretrained(target)
+
+    def load_model(self, folder: Path) -> None:
+        self.load_pretrained(folder / MODEL_FOLDER, local_only=True)
+
+    def load_pretrained(self, source: str | Path, local_only: bool) -> None:
+        quiet_transformers()
+        import_torch()
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            source, local_files_only=local_only
+        )
+        self.model.eval()
+
+    @classmethod
+    def load(cls, folder: Path) -> SentimentVariant:
+        variant = super().load(folder)
+        assert isinstance(variant, TransformerVariant)
+        variant.columns = map_labels(
+            variant.model_labels(), list(variant.classes_), str(folder / MODEL_FOLDER)
+        )
+        return variant
