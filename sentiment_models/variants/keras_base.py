@@ -39,7 +39,7 @@ class KerasLstmVariant(SentimentVariant):
     requirements: ClassVar[tuple[str, ...]] = ("tensorflow-cpu", "keras", "nltk", "simplemma")
     default_params: ClassVar[dict[str, Any]] = {
         "max_tokens": 20000,
-        "sequence_length": 48,
+        "sequence_length": 32,
         "embedding_dim": 128,
         "trainable_embeddings": True,
         "lstm_units": 64,

