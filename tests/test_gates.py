@@ -105,13 +105,17 @@ SHRINK = {"lstm_units": 8, "max_tokens": 600, "sequence_length": 16, "epochs": 2
 
 
 @pytest.mark.parametrize("name", DETERMINISTIC)
-def test_same_seed_and_quick_profile_give_the_same_predictions(name, tiny_rows):
+def test_same_seed_and_quick_profile_give_the_same_predictions(name, tiny_rows, tiny_roberta):
     """Two trainings with one seed under the quick profile predict identically."""
     texts = [text for text, _ in tiny_rows]
     labels = [label for _, label in tiny_rows]
     params = profile_params(variant_class(name), PROFILES["quick"])
     if name.startswith("lstm"):
         params.update(SHRINK)
+    if name == "minilm-finetuned":
+        params.update(frozen_layers=5, validation_checks=2)
+    if name == "roberta-tweeteval":
+        params["model"] = str(tiny_roberta)
     runs = []
     for _ in range(2):
         variant = create_variant(name, seed=7, **params)
