@@ -95,12 +95,11 @@ class BenchCase:
         self.variant = variant
         scored = self._train_scores(variant)
         samples = variant.training_samples or len(splits.train)
-        trains = variant.describe().trained
         self.train_result = {
             "seconds": seconds,
             "samples": samples,
             # no training (a pretrained model or a lexicon): the phase only loads it
-            "throughput": samples / seconds if seconds > 0 and trains else None,
+            "throughput": samples / seconds if seconds > 0 and variant.learns else None,
             **scored,
         }
         if variant.history:

@@ -52,8 +52,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     session = config.stash[SESSION_KEY]
     try:
-        session.preflight(selected)
-        unavailable = session.unavailable(selected)
+        unavailable = session.preflight(selected)
         session.prepare()
         session.connect_tracking()
     except (DataError, TrackingError, ValueError) as error:

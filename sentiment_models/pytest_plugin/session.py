@@ -106,22 +106,17 @@ class BenchSession:
             )
         return self._splits
 
-    def preflight(self, names: list[str]) -> None:
-        """Let each selected variant check its parameters (files, sizes) before training."""
+    def preflight(self, names: list[str]) -> dict[str, str]:
+        """Let each selected variant check its parameters (files, sizes) before training;
+        returns the variants that cannot run here, with the reason (their cases are skipped)."""
         for name in names:
             cls = variant_class(name)
-            cls.preflight(cls.resolve_params(self.settings.params_for(name)))
-
-    def unavailable(self, names: list[str]) -> dict[str, str]:
-        """Variants that cannot run here, with the reason (their cases are skipped)."""
-        reasons = {}
-        for name in names:
-            cls = variant_class(name)
-            reason = cls.unavailable(cls.resolve_params(self.settings.params_for(name)))
+            params = cls.resolve_params(self.settings.params_for(name))
+            cls.preflight(params)
+            reason = cls.unavailable(params)
             if reason:
-                reasons[name] = reason
-        self.skipped.update(reasons)
-        return reasons
+                self.skipped[name] = reason
+        return dict(self.skipped)
 
     def case(self, name: str) -> BenchCase:
         if name not in self.cases:

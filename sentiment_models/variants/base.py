@@ -53,6 +53,8 @@ class SentimentVariant(ABC):
     name: ClassVar[str]
     default_params: ClassVar[Mapping[str, Any]] = {}
     deterministic: ClassVar[bool] = True
+    learns: ClassVar[bool] = True
+    """False for pretrained models and lexicons: ``fit`` only loads and maps labels."""
     requirements: ClassVar[tuple[str, ...]] = ()
     """Packages the saved model needs at load time (pinned when logged to MLflow)."""
     profile_params: ClassVar[Mapping[str, Mapping[str, Any]]] = {}

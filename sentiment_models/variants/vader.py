@@ -38,6 +38,7 @@ def compound_scores(compound: np.ndarray, threshold: float, sharpness: float) ->
 
 class VaderVariant(SentimentVariant):
     name = "vader"
+    learns = False
     requirements: ClassVar[tuple[str, ...]] = ("vaderSentiment",)
     default_params: ClassVar[dict[str, Any]] = {"threshold": 0.05, "sharpness": 2.0}
 
@@ -85,7 +86,7 @@ class VaderVariant(SentimentVariant):
             model="VADER compound score",
             embedding="-",
             embedding_vocabulary=f"{len(self.analyzer.lexicon):,} lexicon entries",
-            trained=False,
+            trained=self.learns,
             optimisation=f"none: thresholds +-{self.params['threshold']:g} on the compound score",
             preprocessing="none (raw text)",
         )
