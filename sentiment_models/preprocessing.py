@@ -23,6 +23,7 @@ _NUMBER = re.compile(r"(?<![\w@])[+-]?\d+(?:[.,:]\d+)*(?:st|nd|rd|th|s|pm|am|k)?
 _SPACES = re.compile(r"\s+")
 _TOKEN = re.compile(r"@USER|@URL|[\w']+|[^\w\s]", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_WORD_OR_PUNCTUATION = re.compile(r"@USER|@URL|[\w']+|[^\w\s]+", re.UNICODE)
 
 NORMALIZERS = (None, "lemma", "stem")
 
@@ -133,6 +134,12 @@ class TweetPreprocessor(TransformerMixin, BaseEstimator):
         if self.normalizer:
             steps.append({"lemma": "lemmatise", "stem": "stem"}[self.normalizer])
         return ", ".join(steps) if steps else "none"
+
+
+def separate_punctuation(text: str) -> str:
+    """Words, placeholders and runs of punctuation as space-separated tokens, so that a
+    whitespace tokenizer keeps ``!!!``, ``?`` and ``:)``: ``"great!!! :)"`` -> ``"great !!! :)"``."""
+    return " ".join(_WORD_OR_PUNCTUATION.findall(text))
 
 
 _STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) - {"not", "no", "nor", "never", "nothing", "none"}

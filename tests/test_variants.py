@@ -126,6 +126,54 @@ def test_lstm_variants_record_history_and_embedding_coverage(trained):
     assert trained["lstm-word2vec"].embedding_facts["coverage_tokens"] > 0.5
 
 
+def _token_ids(variant, cleaned: str) -> list[int]:
+    index = {word: position for position, word in enumerate(variant.vocabulary)}
+    return [index.get(token, 1) for token in variant._tokens(cleaned)]
+
+
+def test_lstm_keeps_punctuation_as_tokens_that_coverage_counts(trained):
+    lstm = trained["lstm"]
+    assert lstm.params["punctuation"] == "tokens"
+    assert "punctuation runs" in lstm.describe().tokenizer
+    texts = ["Great game!!! :) @bob", "why?? #fail http://x.co/a", "I can't... really"]
+    cleaned = lstm._clean(texts)
+    assert cleaned == ["great game !!! :) @USER", "why ?? fail @URL", "i can't ... really"]
+    assert {"@USER", "@URL", "."} <= set(lstm.vocabulary)
+    for text, row in zip(cleaned, lstm._sequences(cleaned), strict=True):
+        ids = _token_ids(lstm, text)
+        assert row[: len(ids)].tolist() == ids and not row[len(ids) :].any()
+
+
+def test_lstm_strip_mode_and_models_saved_before_the_option(tiny_rows, tmp_path):
+    import json
+
+    texts = [text for text, _ in tiny_rows]
+    labels = [label for _, label in tiny_rows]
+    strip = create_variant("lstm", seed=0, **FAST["lstm"], punctuation="strip")
+    strip.fit(texts, labels)
+    assert strip._clean(["Great game!!! :) @bob"]) == ["great game!!! :) @USER"]
+    assert not {"!", "@USER", ":)"} & set(strip.vocabulary)
+    row = strip._sequences(["great game!!! :) @USER"])[0]
+    assert row[:3].tolist() == _token_ids(strip, "great game!!! :) @USER") and len(row) == 16
+    strip.save(tmp_path / "old")
+    meta_path = tmp_path / "old" / "variant.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["params"]["punctuation"]  # as written before the option existed
+    meta_path.write_text(json.dumps(meta))
+    restored = variant_class("lstm").load(tmp_path / "old")
+    assert restored.params["punctuation"] == "strip"
+    sample = [*texts[:20], "Great game!!! :)"]
+    np.testing.assert_allclose(restored.predict_proba(sample), strip.predict_proba(sample))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("punctuation", "keep"), ("class_weight", "heavy"), ("class_weight", "")]
+)
+def test_lstm_choice_parameters_are_checked_before_training(key, value):
+    with pytest.raises(ParameterError, match=rf"{key}='{value}': choose one of"):
+        create_variant("lstm-glove", **{key: value})
+
+
 def test_grid_search_results_are_kept(trained):
     rows = trained["simple"].search_results
     assert len(rows) == 3 and {"mean_test_score", "rank_test_score"} <= set(rows[0])

@@ -59,6 +59,11 @@ class SentimentVariant(ABC):
     """Packages the saved model needs at load time (pinned when logged to MLflow)."""
     profile_params: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
     """Parameter overrides per bench profile, e.g. ``{"quick": {"epochs": 3}}``."""
+    param_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """The allowed values of string parameters that take one of a few, checked on resolve."""
+    legacy_params: ClassVar[Mapping[str, Any]] = {}
+    """Values of parameters added later, for models saved before they existed (so an old
+    model loads with the behaviour it was trained with, not with today's default)."""
 
     classes_: np.ndarray
 
@@ -82,6 +87,12 @@ class SentimentVariant(ABC):
         params = dict(cls.default_params)
         for key, value in overrides.items():
             params[key] = _coerce(cls.name, key, value, cls.default_params[key])
+        for key, allowed in cls.param_choices.items():
+            if params[key] not in allowed:
+                raise ParameterError(
+                    f"variant {cls.name!r}, parameter {key}={params[key]!r}: "
+                    f"choose one of {', '.join(allowed)}"
+                )
         return params
 
     @classmethod
@@ -149,7 +160,7 @@ class SentimentVariant(ABC):
     def load(cls, folder: Path) -> SentimentVariant:
         """Read a model written by ``save``."""
         meta = read_meta(folder)
-        variant = cls(seed=meta["seed"], **meta["params"])
+        variant = cls(seed=meta["seed"], **{**cls.legacy_params, **meta["params"]})
         variant.load_model(folder)
         variant.classes_ = np.asarray(meta["classes"], dtype=object)
         return variant

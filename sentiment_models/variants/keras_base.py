@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,11 +14,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sentiment_models.embeddings import WordVectors, embedding_matrix
-from sentiment_models.preprocessing import TweetPreprocessor
+from sentiment_models.preprocessing import TweetPreprocessor, separate_punctuation
 from sentiment_models.variants.base import SentimentVariant, VariantDescription, check_texts
 
 MODEL_FILE = "model.keras"
 VOCABULARY_FILE = "vocabulary.json"
+_KERAS_PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']")
 
 
 def import_keras() -> Any:
@@ -51,15 +53,23 @@ class KerasLstmVariant(SentimentVariant):
         "patience": 2,
         "learning_rate": 0.002,
         "class_weight": "balanced",
+        "punctuation": "tokens",
+        "normalizer": "",
     }
 
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "quick": {"epochs": 5, "max_tokens": 10000},
     }
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {
+        "class_weight": ("balanced", "sqrt", "none"),
+        "punctuation": ("tokens", "strip"),
+        "normalizer": ("", "lemma", "stem"),
+    }
+    legacy_params: ClassVar[dict[str, Any]] = {"punctuation": "strip", "normalizer": ""}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.preprocessor = TweetPreprocessor()
+        self.preprocessor = TweetPreprocessor(normalizer=self.params["normalizer"] or None)
         self.vocabulary: list[str] = []
         self.model: Any = None
         self.vectorizer: Any = None
@@ -97,22 +107,23 @@ class KerasLstmVariant(SentimentVariant):
         keras = import_keras()
         keras.utils.set_random_seed(self.seed)
         params = self.params
-        cleaned = self.preprocessor.fit().transform(check_texts(texts))
+        cleaned = self._clean(check_texts(texts))
         self.classes_ = np.asarray(sorted(set(labels)), dtype=object)
         y = self._label_indices(labels)
         self.vectorizer = keras.layers.TextVectorization(
             max_tokens=params["max_tokens"],
             output_sequence_length=params["sequence_length"],
+            **self._standardize(),
         )
         self.vectorizer.adapt(cleaned, batch_size=1024)
         self.vocabulary = [str(word) for word in self.vectorizer.get_vocabulary()]
         x = self._sequences(cleaned)
-        tokens = [_tokens(text) for text in cleaned]
+        tokens = [self._tokens(text) for text in cleaned]
         weights = self.initial_embedding(self.vocabulary, tokens)
         self.model = self._build(keras, weights)
         fit_args: dict[str, Any] = {}
         if validation is not None:
-            x_val = self._sequences(self.preprocessor.transform(check_texts(validation[0])))
+            x_val = self._sequences(self._clean(check_texts(validation[0])))
             fit_args["validation_data"] = (x_val, self._label_indices(validation[1]))
         callbacks = [_EpochProgress(keras, self.progress, params["epochs"])]
         if validation is not None:
@@ -175,15 +186,33 @@ class KerasLstmVariant(SentimentVariant):
 
     def _class_weight(self, y: np.ndarray) -> dict[int, float] | None:
         mode = self.params["class_weight"]
-        if mode in ("", "none", None):
+        if mode == "none":
             return None
         counts = np.bincount(y, minlength=len(self.classes_)).astype(float)
         weights = len(y) / (len(counts) * np.maximum(counts, 1))
         if mode == "sqrt":
             weights = np.sqrt(weights)
-        elif mode != "balanced":
-            raise ValueError(f"class_weight must be balanced, sqrt or none, not {mode!r}")
         return {index: float(weight) for index, weight in enumerate(weights)}
+
+    def _clean(self, texts: Sequence[str]) -> list[str]:
+        """Pre-processed texts; with ``punctuation="tokens"`` punctuation runs become tokens."""
+        cleaned = self.preprocessor.fit().transform(texts)
+        if self.params["punctuation"] == "tokens":
+            return [separate_punctuation(text) for text in cleaned]
+        return list(cleaned)
+
+    def _standardize(self) -> dict[str, Any]:
+        """TextVectorization's standardisation: none for punctuation tokens (the text is
+        already lower case and split), else Keras's default (lower case, strip punctuation)."""
+        if self.params["punctuation"] == "tokens":
+            return {"standardize": None, "split": "whitespace"}
+        return {}
+
+    def _tokens(self, text: str) -> list[str]:
+        """The tokens TextVectorization sees in a pre-processed text."""
+        if self.params["punctuation"] == "tokens":
+            return text.split()
+        return _stripped_tokens(text)
 
     def _label_indices(self, labels: Sequence[str]) -> np.ndarray:
         position = {label: index for index, label in enumerate(self.classes_)}
@@ -196,7 +225,7 @@ class KerasLstmVariant(SentimentVariant):
 
     # -- prediction -----------------------------------------------------------------------
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        x = self._sequences(self.preprocessor.transform(texts))
+        x = self._sequences(self._clean(texts))
         return self.model.predict(x, batch_size=1024, verbose=0)
 
     # -- description and storage ----------------------------------------------------------
@@ -208,8 +237,12 @@ class KerasLstmVariant(SentimentVariant):
         epochs = f"Adam, early stopping on val_loss (patience {self.params['patience']})"
         if self.epochs_run:
             epochs = f"{self.epochs_run} of max {self.params['epochs']} epochs; " + epochs
+        tokenizer = {
+            "tokens": "Keras TextVectorization (words + punctuation runs)",
+            "strip": "Keras TextVectorization (punctuation stripped)",
+        }[self.params["punctuation"]]
         return VariantDescription(
-            tokenizer="Keras TextVectorization",
+            tokenizer=tokenizer,
             vector_type="Dense",
             dimensions=str(dim),
             model_type="Deep",
@@ -241,6 +274,7 @@ class KerasLstmVariant(SentimentVariant):
             if self.vocabulary[:2] == ["", "[UNK]"]
             else self.vocabulary,
             output_sequence_length=self.params["sequence_length"],
+            **self._standardize(),
         )
 
 
@@ -261,8 +295,6 @@ class _EpochProgress:
         return Callback()
 
 
-def _tokens(text: str) -> list[str]:
-    """The tokens TextVectorization sees (lower case, punctuation stripped, split on spaces)."""
-    import re
-
-    return re.sub(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']", "", text.lower()).split()
+def _stripped_tokens(text: str) -> list[str]:
+    """Keras's default standardisation: lower case, punctuation stripped, split on spaces."""
+    return _KERAS_PUNCTUATION.sub("", text.lower()).split()
