@@ -30,7 +30,9 @@ class SentimentPyfunc(mlflow.pyfunc.PythonModel):
 
         self.variant = load_variant(Path(context.artifacts["variant"]))
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params=None):
+        # A DataFrame hint tells MLflow to keep the logged signature (a ``text`` column) and
+        # skip type-hint inference; lists and arrays still work through ``input_texts``.
         texts = input_texts(model_input)
         proba = self.variant.predict_proba(texts)
         return answer_frame(proba, self.variant.classes_)
