@@ -65,11 +65,11 @@ class KerasLstmVariant(SentimentVariant):
         "punctuation": ("tokens", "strip"),
         "normalizer": ("", "lemma", "stem"),
     }
-    legacy_params: ClassVar[dict[str, Any]] = {"punctuation": "strip", "normalizer": ""}
+    legacy_params: ClassVar[dict[str, Any]] = {"punctuation": "strip"}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.preprocessor = TweetPreprocessor(normalizer=self.params["normalizer"] or None)
+        self.preprocessor = TweetPreprocessor(normalizer=self.params["normalizer"] or None).fit()
         self.vocabulary: list[str] = []
         self.model: Any = None
         self.vectorizer: Any = None
@@ -196,7 +196,7 @@ class KerasLstmVariant(SentimentVariant):
 
     def _clean(self, texts: Sequence[str]) -> list[str]:
         """Pre-processed texts; with ``punctuation="tokens"`` punctuation runs become tokens."""
-        cleaned = self.preprocessor.fit().transform(texts)
+        cleaned = self.preprocessor.transform(texts)
         if self.params["punctuation"] == "tokens":
             return [separate_punctuation(text) for text in cleaned]
         return list(cleaned)
