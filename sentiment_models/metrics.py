@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from sklearn.metrics import (
@@ -18,40 +17,38 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from sentiment_models.results import TestScores
 
-def score(
-    y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str], prefix: str = ""
-) -> dict[str, Any]:
-    """Every metric of one evaluation, JSON-clean; keys carry ``prefix`` (e.g. ``train_``)."""
+
+def score(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str]) -> TestScores:
+    """Every metric of one evaluation of ``proba`` (columns in ``classes`` order)."""
     y_true = np.asarray(y_true, dtype=object)
     classes = list(classes)
     y_pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
     n_rows = len(y_true)
     accuracy = float(accuracy_score(y_true, y_pred))
-    metrics: dict[str, Any] = {
-        "accuracy": accuracy,
-        "accuracy_stderr": math.sqrt(accuracy * (1 - accuracy) / n_rows) if n_rows else 0.0,
-        "macro_f1": float(
-            f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)
-        ),
-        "macro_recall": float(
-            recall_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)
-        ),
-        "rows": n_rows,
-    }
     precision, recall, _, support = precision_recall_fscore_support(
         y_true, y_pred, labels=classes, zero_division=0
     )
-    for index, label in enumerate(classes):
-        metrics[f"precision_{label}"] = float(precision[index])
-        metrics[f"recall_{label}"] = float(recall[index])
-        metrics[f"support_{label}"] = int(support[index])
-    present = sorted(set(y_true.tolist()))
-    if len(present) == len(classes):
-        metrics["log_loss"] = float(log_loss(y_true, _clip(proba), labels=classes))
-        metrics["roc_auc"] = float(_roc_auc(y_true, proba, classes))
-    metrics["confusion_matrix"] = confusion_matrix(y_true, y_pred, labels=classes).tolist()
-    return {f"{prefix}{key}": value for key, value in metrics.items()}
+    complete = len(set(y_true.tolist())) == len(classes)
+    return TestScores(
+        accuracy=accuracy,
+        accuracy_stderr=math.sqrt(accuracy * (1 - accuracy) / n_rows) if n_rows else 0.0,
+        macro_f1=float(f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)),
+        macro_recall=float(
+            recall_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)
+        ),
+        rows=n_rows,
+        confusion_matrix=tuple(
+            tuple(int(count) for count in row)
+            for row in confusion_matrix(y_true, y_pred, labels=classes)
+        ),
+        log_loss=float(log_loss(y_true, _clip(proba), labels=classes)) if complete else None,
+        roc_auc=float(_roc_auc(y_true, proba, classes)) if complete else None,
+        precision={label: float(precision[i]) for i, label in enumerate(classes)},
+        recall={label: float(recall[i]) for i, label in enumerate(classes)},
+        support={label: int(support[i]) for i, label in enumerate(classes)},
+    )
 
 
 def _clip(proba: np.ndarray) -> np.ndarray:

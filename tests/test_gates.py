@@ -5,45 +5,46 @@ import json
 import numpy as np
 import pytest
 
+from sentiment_models.config import RunConfig
+from sentiment_models.errors import FieldError
 from sentiment_models.gates import Gate, read_baseline, read_floors, update_baseline
 from sentiment_models.profiles import PROFILES, get_profile, profile_params
 from sentiment_models.reporting.tradeoff import pareto_front, render_tradeoff
+from sentiment_models.results import ResultsStore
 from sentiment_models.variants import create_variant, variant_class, variant_names
+from tests.helpers import make_result, scores
 
 
 @pytest.fixture
 def baseline(tmp_path):
     path = tmp_path / "baseline.json"
-    update_baseline(path, "quick", {"lstm": {"accuracy": 0.748, "macro_recall": 0.70}})
+    update_baseline(path, "quick", {"lstm": scores(0.748, 0.70)})
     return path
 
 
 def test_drop_beyond_tolerance_fails_with_the_numbers(baseline):
-    failures = Gate(baseline, 0.02).check(
-        "lstm", "quick", {"accuracy": 0.712, "macro_recall": 0.71}
-    )
+    failures = Gate(baseline, 0.02).check("lstm", "quick", scores(0.712, 0.71))
     assert failures == ["lstm: accuracy 0.712 < baseline 0.748 - 0.02 (quick profile)"]
 
 
 def test_small_drops_and_improvements_pass(baseline):
     gate = Gate(baseline, 0.02)
-    assert gate.check("lstm", "quick", {"accuracy": 0.729, "macro_recall": 0.69}) == []
-    assert gate.check("lstm", "quick", {"accuracy": 0.95, "macro_recall": 0.9}) == []
+    assert gate.check("lstm", "quick", scores(0.729, 0.69)) == []
+    assert gate.check("lstm", "quick", scores(0.95, 0.9)) == []
 
 
 def test_missing_baseline_says_how_to_create_it(baseline):
-    (failure,) = Gate(baseline).check("linear", "quick", {"accuracy": 0.9, "macro_recall": 0.9})
+    (failure,) = Gate(baseline).check("linear", "quick", scores(0.9, 0.9))
     assert "no baseline for the quick profile" in failure
     assert "pytest bench --bench-profile quick -k linear --update-baseline" in failure
     assert (
-        "no baseline for the full profile"
-        in Gate(baseline).check("lstm", "full", {"accuracy": 1, "macro_recall": 1})[0]
+        "no baseline for the full profile" in Gate(baseline).check("lstm", "full", scores(1, 1))[0]
     )
 
 
 def test_floors_apply_per_variant_or_to_all(baseline):
     gate = Gate(baseline, 0.02, {"*": {"macro_recall": 0.75}, "lstm": {"accuracy": 0.8}})
-    failures = gate.check("lstm", "quick", {"accuracy": 0.76, "macro_recall": 0.72})
+    failures = gate.check("lstm", "quick", scores(0.76, 0.72))
     assert failures == [
         "lstm: accuracy 0.760 < floor 0.800 (pyproject.toml [tool.sentiment-bench.floors])",
         "lstm: macro_recall 0.720 < floor 0.750 (pyproject.toml [tool.sentiment-bench.floors])",
@@ -51,13 +52,11 @@ def test_floors_apply_per_variant_or_to_all(baseline):
 
 
 def test_update_keeps_other_variants_and_profiles(baseline):
-    update_baseline(
-        baseline, "quick", {"simple": {"accuracy": 0.5, "macro_recall": 0.4, "rows": 9}}
-    )
+    update_baseline(baseline, "quick", {"simple": scores(0.5, 0.4)})
     update_baseline(
         baseline,
         "full",
-        {"lstm": {"accuracy": 0.76, "macro_recall": 0.74}},
+        {"lstm": scores(0.76, 0.74)},
         provenance={"commit": "abc"},
     )
     stored = read_baseline(baseline)
@@ -80,38 +79,31 @@ def test_floors_are_read_from_pyproject(tmp_path):
 
 def test_profiles():
     assert get_profile("quick").sample_size == 10000 and get_profile("full").sample_size is None
-    with pytest.raises(ValueError, match="unknown profile; expected one of"):
-        get_profile("fast")
+    with pytest.raises(FieldError, match=r"run.profile fast: expected one of full, quick, tiny"):
+        RunConfig(profile="fast")
     for name in variant_names():
-        quick = profile_params(variant_class(name), PROFILES["quick"])
-        variant_class(name).resolve_params(quick)  # every quick setting is a real parameter
+        for profile in PROFILES.values():  # every profile setting is a real, valid parameter
+            variant_class(name).resolve_params(profile_params(variant_class(name), profile))
 
 
 def test_pareto_front_and_plot():
     points = {"a": (1.0, 0.6), "b": (10.0, 0.7), "c": (20.0, 0.65), "d": (100.0, 0.8)}
     assert pareto_front(points) == ["a", "b", "d"]
-    store = {
-        "variants": {
-            n: {"train": {"seconds": t}, "test": {"accuracy": a}} for n, (t, a) in points.items()
-        }
-    }
+    store = ResultsStore(variants={n: make_result(n, a, seconds=t) for n, (t, a) in points.items()})
     image = render_tradeoff(store, ["a", "b", "c", "d"])
     assert image.startswith(b"\x89PNG") and image == render_tradeoff(store, ["a", "b", "c", "d"])
-    assert render_tradeoff({"variants": {}}, []) is None
+    assert render_tradeoff(ResultsStore(), []) is None
 
 
 DETERMINISTIC = [name for name in variant_names() if variant_class(name).deterministic]
-SHRINK = {"lstm_units": 8, "max_tokens": 600, "sequence_length": 16, "epochs": 2}
 
 
 @pytest.mark.parametrize("name", DETERMINISTIC)
-def test_same_seed_and_quick_profile_give_the_same_predictions(name, tiny_rows, tiny_roberta):
-    """Two trainings with one seed under the quick profile predict identically."""
+def test_same_seed_gives_the_same_predictions(name, tiny_rows, tiny_roberta):
+    """Two trainings with one seed under the tiny profile predict identically."""
     texts = [text for text, _ in tiny_rows]
     labels = [label for _, label in tiny_rows]
-    params = profile_params(variant_class(name), PROFILES["quick"])
-    if name.startswith("lstm"):
-        params.update(SHRINK)
+    params = profile_params(variant_class(name), PROFILES["tiny"])
     if name == "minilm-finetuned":
         params.update(frozen_layers=5, validation_checks=2)
     if name == "roberta-tweeteval":
@@ -170,4 +162,6 @@ def test_quick_profile_writes_its_own_results_folder(pytester, bench_dir):
 def test_unknown_profile_is_a_usage_error(pytester, bench_dir):
     result = pytester.runpytest_subprocess(*bench_dir, "--bench-profile", "fast")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["ERROR: --bench-profile 'fast': unknown profile*"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: --bench-profile fast: expected one of full, quick, tiny"]
+    )

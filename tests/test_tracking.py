@@ -6,8 +6,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import mlflow  # imported before pytester snapshots sys.modules: a re-import breaks it
-import mlflow.pyfunc
 import pandas as pd
 import pytest
 
@@ -22,6 +20,7 @@ from tests.mlflow_server import free_port, model_server, tracking_server
 
 
 def test_mask_hides_passwords_and_tokens():
+
     assert mask("http://alice:s3cret@host:5000/x") == "http://alice:***@host:5000/x"
     assert mask("https://token@host") == "https://***@host"
     assert mask("http://host/?api_token=abc&x=1") == "http://host/?api_token=***&x=1"
@@ -36,6 +35,7 @@ def test_mask_text_hides_credential_variables(monkeypatch):
 
 
 def test_resolve_uri_defaults_and_refuses_unknown_schemes(tmp_path, monkeypatch):
+
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     assert resolve_uri(None, tmp_path) == f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
@@ -75,6 +75,9 @@ def run_bench(pytester, bench_dir, uri, *extra):
 
 
 def check_logged_session(uri):
+    import mlflow  # an integration test: imported here, not at collection
+    import mlflow.pyfunc
+
     """What a session must leave in the store; returns (client, {variant: run})."""
     client = mlflow.MlflowClient(uri)
     experiment = client.get_experiment_by_name("bench-test")
@@ -144,6 +147,9 @@ def check_logged_session(uri):
 
 
 def test_embedded_store_session_model_and_registry(pytester, bench_dir, tmp_path):
+    import mlflow  # an integration test: imported here, not at collection
+    import mlflow.pyfunc
+
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = run_bench(pytester, bench_dir, uri)
     result.assert_outcomes(passed=4)
@@ -182,6 +188,9 @@ def test_embedded_store_session_model_and_registry(pytester, bench_dir, tmp_path
 def test_transformer_and_lexicon_models_are_logged_as_raw_text_models(
     pytester, bench_dir, tmp_path, tiny_roberta
 ):
+    import mlflow  # an integration test: imported here, not at collection
+    import mlflow.pyfunc
+
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = run_bench(
         pytester, bench_dir, uri, "-k", "roberta or vader", "--hf-model", str(tiny_roberta)
@@ -227,6 +236,7 @@ def test_unreachable_uri_stops_before_training(pytester, bench_dir):
 
 
 def test_no_mlflow_writes_no_store(pytester, bench_dir):
+
     pytester.runpytest_subprocess(*bench_dir, "-k", "simple").assert_outcomes(passed=2)
     assert not (pytester.path / "mlflow.db").exists() and not (pytester.path / "mlruns").exists()
 
@@ -297,10 +307,14 @@ def test_server_lost_mid_session_keeps_cases_and_tables(pytester, bench_dir, tmp
     )
 
 
+@pytest.mark.integration
 def test_mlproject_runs_the_bench_as_an_mlflow_project(tmp_path, tiny_csv):
     import subprocess
     import sys
     from pathlib import Path
+
+    import mlflow  # an integration test: imported here, not at collection
+    import mlflow.pyfunc
 
     repo = Path(__file__).resolve().parent.parent
     uri = f"sqlite:///{tmp_path / 'project.db'}"

@@ -10,6 +10,8 @@ from sentiment_models.variants.roberta_tweeteval import is_local, tweet_placehol
 from sentiment_models.variants.transformer_base import map_labels
 from tests.tiny_models import build_tiny_roberta
 
+pytestmark = pytest.mark.integration  # subprocesses, servers or real models
+
 TWEETS = [
     "I love this airline, best flight ever!",
     "@united lost my bag again, worst service",

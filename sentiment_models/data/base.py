@@ -5,10 +5,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from sentiment_models.errors import BenchError
 
-class DataError(ValueError):
+if TYPE_CHECKING:
+    from sentiment_models.results import DataFacts
+
+
+class DataError(BenchError):
     """Bad input data: says what was wrong, where (file, row, option) and what was expected."""
 
 
@@ -96,24 +103,23 @@ class DatasetSplits:
     eval_dataset: str | None = None
     eval_digest: str | None = None
 
-    def summary(self) -> dict[str, object]:
-        """Flat facts for tables and tracking (JSON-clean)."""
-        facts: dict[str, object] = {
-            "dataset": self.dataset,
-            "dataset_origin": self.origin,
-            "dataset_digest": self.digest,
-            "seed": self.seed,
-            "classes": ",".join(self.classes),
-            "train_rows": len(self.train),
-            "validation_rows": len(self.validation),
-            "test_rows": len(self.test),
-            "train_digest": self.train.digest,
-            "test_digest": self.test.digest,
-            "dropped_rows": sum(self.dropped.values()),
-        }
-        for reason, count in sorted(self.dropped.items()):
-            facts[f"dropped_{reason}"] = count
-        if self.eval_dataset:
-            facts["eval_dataset"] = self.eval_dataset
-            facts["eval_digest"] = self.eval_digest
-        return facts
+    def facts(self) -> DataFacts:
+        """What every result records about this split."""
+        from sentiment_models.results import DataFacts
+
+        return DataFacts(
+            dataset=self.dataset,
+            dataset_origin=self.origin,
+            dataset_digest=self.digest,
+            seed=self.seed,
+            classes=",".join(self.classes),
+            train_rows=len(self.train),
+            validation_rows=len(self.validation),
+            test_rows=len(self.test),
+            train_digest=self.train.digest,
+            test_digest=self.test.digest,
+            dropped_rows=sum(self.dropped.values()),
+            eval_dataset=self.eval_dataset,
+            eval_digest=self.eval_digest,
+            dropped=dict(sorted(self.dropped.items())),
+        )

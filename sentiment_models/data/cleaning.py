@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from sentiment_models.data.base import DataError, LabelledTexts
+from sentiment_models.errors import FieldError
 
 
 def clean_rows(
@@ -82,7 +83,7 @@ def _label(raw: object, label_map: Mapping[str, str] | None, origin: str, row: i
     return label
 
 
-def parse_label_map(spec: str | None, option: str = "--label-map") -> dict[str, str] | None:
+def parse_label_map(spec: str | None, field: str = "data.label_map") -> dict[str, str] | None:
     """Parse ``"0=negative,4=positive"`` into a mapping; ``None`` stays ``None``."""
     if not spec:
         return None
@@ -90,9 +91,14 @@ def parse_label_map(spec: str | None, option: str = "--label-map") -> dict[str, 
     for item in spec.split(","):
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise DataError(
-                f"{option} {spec!r}: item {item!r} is not of the form RAW=LABEL "
-                "(e.g. 0=negative,4=positive)"
+            raise FieldError(
+                field,
+                spec,
+                f"item {item!r} is not of the form RAW=LABEL (e.g. 0=negative,4=positive)",
+            )
+        if key.strip() in mapping:
+            raise FieldError(
+                field, spec, f"raw label {key.strip()!r} is mapped twice; map each raw label once"
             )
         mapping[key.strip()] = value.strip()
     return mapping

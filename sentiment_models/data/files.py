@@ -5,19 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def require_path(path: str | Path | None, *, option: str, kind: str = "file") -> Path:
-    """Return ``path`` as a Path, or raise a DataError naming the option and what was expected."""
-    from sentiment_models.data.base import DataError
+def require_path(path: str | Path | None, *, field: str, kind: str = "file") -> Path:
+    """Return ``path`` as a Path, or raise a FieldError naming the field and what was expected."""
+    from sentiment_models.errors import FieldError
 
     if path is None or str(path) == "":
-        raise DataError(f"{option} is required for this dataset: give the {kind} to read")
+        raise FieldError(field, "", f"required here: give the {kind} to read")
     resolved = Path(path).expanduser()
     if not resolved.exists():
-        raise DataError(f"{option} {resolved}: no such {kind}")
+        raise FieldError(field, str(resolved), f"no such {kind}")
     if kind == "file" and not resolved.is_file():
-        raise DataError(f"{option} {resolved}: expected a file, found a directory")
+        found = "a directory" if resolved.is_dir() else "a special file (not a regular file)"
+        raise FieldError(field, str(resolved), f"expected a regular file, found {found}")
     if kind == "directory" and not resolved.is_dir():
-        raise DataError(f"{option} {resolved}: expected a directory, found a file")
+        raise FieldError(field, str(resolved), "expected a directory, found a file")
     return resolved
 
 

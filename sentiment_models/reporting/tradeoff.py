@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from typing import Any
 
 from sentiment_models.reporting.tables import ordered_names
+from sentiment_models.results import ResultsStore
 
 
 def pareto_front(points: dict[str, tuple[float, float]]) -> list[str]:
@@ -25,15 +25,13 @@ def pareto_front(points: dict[str, tuple[float, float]]) -> list[str]:
     return sorted(front, key=lambda name: points[name][0])
 
 
-def render_tradeoff(store: dict[str, Any], order: Iterable[str]) -> bytes | None:
+def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
     """The PNG bytes, or None when no variant has both a training time and a test accuracy."""
-    records = store["variants"]
-    points = {}
-    for name in ordered_names(records, order):
-        time = (records[name].get("train") or {}).get("seconds")
-        accuracy = (records[name].get("test") or {}).get("accuracy")
-        if time is not None and accuracy is not None:
-            points[name] = (max(float(time), 1e-3), float(accuracy))
+    records = store.variants
+    points = {
+        name: (max(float(records[name].train.seconds), 1e-3), float(records[name].test.accuracy))
+        for name in ordered_names(records, order)
+    }
     if not points:
         return None
     import matplotlib

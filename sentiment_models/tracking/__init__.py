@@ -1,55 +1,86 @@
-"""Experiment tracking. ``MlflowTracker`` logs a session and its cases; ``NullTracker`` is
-used with ``--no-mlflow``. Both take plain :class:`CaseLog` records, never pytest objects."""
+"""Experiment tracking behind one protocol, :class:`Tracker`. ``MlflowTracker`` logs a session
+and its cases; ``NullTracker`` is used with ``--no-mlflow``. Both take :class:`CaseRun`
+records (typed results and the trained model), never pytest objects."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
+    from sentiment_models.data import LabelledTexts
+    from sentiment_models.results import CaseResult, TrainResult
+    from sentiment_models.variants import SentimentVariant
 
 
-@dataclass
-class CaseLog:
-    """Everything one case hands to a tracker."""
+@dataclass(frozen=True)
+class CaseRun:
+    """One case as a tracker sees it, whatever phases ran: the pytest outcome, the typed
+    results, and (when it trained) the variant itself and its saved model."""
 
     name: str
     outcome: str
-    node_ids: list[str]
-    description: dict[str, Any] = field(default_factory=dict)
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    preprocessing: dict[str, Any] = field(default_factory=dict)
-    train: dict[str, Any] = field(default_factory=dict)
-    evaluate: dict[str, Any] = field(default_factory=dict)
-    test_metrics: dict[str, Any] = field(default_factory=dict)
-    history: dict[str, list[float]] = field(default_factory=dict)
-    search_results: list[dict[str, Any]] | None = None
+    """``passed``, ``failed`` or ``trained only``."""
+    node_ids: tuple[str, ...]
+    started_ms: int
+    errors: Mapping[str, str] = field(default_factory=dict)
+    variant: SentimentVariant | None = None
+    train: TrainResult | None = None
+    result: CaseResult | None = None
+    """The stored record, when the case was evaluated."""
     model_dir: Path | None = None
-    requirements: list[str] = field(default_factory=list)
-    test_texts: np.ndarray | None = None
-    test_labels: np.ndarray | None = None
+    test: LabelledTexts | None = None
     test_proba: np.ndarray | None = None
-    classes: list[str] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
-    started_ms: int | None = None
+
+
+class Tracker(Protocol):
+    """What the session needs of experiment tracking."""
+
+    enabled: bool
+    seconds: float
+    """Time spent inside the tracker."""
+    failures: list[str]
+    """What could not be logged (the session ends non-zero when any)."""
+
+    def connect(self) -> None:
+        """Check the store before any training (raises TrackingError); idempotent."""
+
+    def start(
+        self, *, facts: Mapping[str, Any], tags: Mapping[str, str], datasets: Mapping[str, Any]
+    ) -> None:
+        """Open the session's run."""
+
+    def log_case(self, case: CaseRun) -> None:
+        """Log one case (a child run of the session's run)."""
+
+    def finish(self, files: Sequence[Path], interrupted: bool) -> list[str]:
+        """Log the session's files, close its run; returns lines for the terminal."""
 
 
 class NullTracker:
     """Tracking turned off: every call is a no-op."""
 
     enabled = False
-    seconds = 0.0
-    failures: list[str] = []  # noqa: RUF012 - never mutated
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.failures: list[str] = []
+
+    def connect(self) -> None:
+        return None
 
     def start(self, **facts: Any) -> None:
         return None
 
-    def log_case(self, case: CaseLog) -> None:
+    def log_case(self, case: CaseRun) -> None:
         return None
 
-    def finish(self, files: list[Path], interrupted: bool) -> list[str]:
+    def finish(self, files: Sequence[Path], interrupted: bool) -> list[str]:
         return []
 
 
-__all__ = ["CaseLog", "NullTracker"]
+__all__ = ["CaseRun", "NullTracker", "Tracker"]

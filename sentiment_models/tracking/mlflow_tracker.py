@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from sentiment_models.tracking import CaseLog
+from sentiment_models.results import to_json
+from sentiment_models.tracking import CaseRun
 from sentiment_models.tracking.uri import TrackingError, check_reachable, mask, mask_text
 
 T = TypeVar("T")
@@ -47,10 +48,15 @@ class MlflowTracker:
         self._facts: dict[str, Any] = {}
         self._tags: dict[str, str] = {}
         self._datasets: list[tuple[Any, str]] = []
+        self.client: Any = None
+        self.experiment_id: str | None = None
 
     # -- session --------------------------------------------------------------------------
     def connect(self) -> None:
-        """Check the store and select the experiment; raises TrackingError before any training."""
+        """Check the store and select the experiment; raises TrackingError before any training.
+        Connects once: later calls do nothing."""
+        if self.client is not None:
+            return
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
         started = time.perf_counter()
@@ -69,7 +75,7 @@ class MlflowTracker:
                 self.experiment_id = experiment.experiment_id
         except Exception as error:
             raise TrackingError(
-                f"--mlflow-uri {mask(self.uri)}: cannot open experiment {self.experiment!r} "
+                f"{{tracking.mlflow_uri}} {mask(self.uri)}: cannot open experiment {self.experiment!r} "
                 f"({mask_text(f'{type(error).__name__}: {error}', self.uri)[:300]})"
             ) from None
         self.seconds += time.perf_counter() - started
@@ -136,7 +142,7 @@ class MlflowTracker:
         return lines
 
     # -- cases ----------------------------------------------------------------------------
-    def log_case(self, case: CaseLog) -> None:
+    def log_case(self, case: CaseRun) -> None:
         """One child run with params, metrics, tags, datasets, artifacts and the model."""
         if self.parent_run_id is None:
             self.failures.append(f"case {case.name}: skipped, the session run could not be opened")
@@ -144,7 +150,7 @@ class MlflowTracker:
         if self._attempt(f"case {case.name}", lambda: self._log_case(case)) is not None:
             self.logged.append(case.name)
 
-    def _log_case(self, case: CaseLog) -> bool:
+    def _log_case(self, case: CaseRun) -> bool:
         run = self.client.create_run(
             self.experiment_id,
             start_time=case.started_ms,
@@ -152,9 +158,14 @@ class MlflowTracker:
             tags={PARENT: self.parent_run_id},
         )
         run_id = run.info.run_id
+        variant = case.variant
+        description = to_json(variant.describe()) if variant is not None else {}
         params = {
-            **case.hyperparameters,
-            **{f"preprocess.{k}": v for k, v in case.preprocessing.items()},
+            **(variant.hyperparameters() if variant is not None else {}),
+            **{
+                f"preprocess.{k}": v
+                for k, v in (variant.preprocessing_config() if variant else {}).items()
+            },
             **self._facts,
         }
         tags = {
@@ -162,32 +173,33 @@ class MlflowTracker:
             "variant": case.name,
             "outcome": case.outcome,
             "pytest.nodeids": " ".join(case.node_ids),
-            "estimator_name": str(case.description.get("model", "")),
-            **{f"describe.{k}": str(v) for k, v in case.description.items() if k != "extra"},
+            "estimator_name": str(description.get("model", "")),
+            **{f"describe.{k}": str(v) for k, v in description.items() if k != "extra"},
             **{f"error.{phase}": error for phase, error in case.errors.items()},
         }
+        history = case.train.history if case.train is not None else {}
         self._log_batch(
-            run_id, params=params, tags=tags, metrics=_case_metrics(case), history=case.history
+            run_id, params=params, tags=tags, metrics=_case_metrics(case), history=history
         )
         self._log_inputs(run_id)
         with tempfile.TemporaryDirectory(prefix="bench-artifacts-") as folder:
             written = _case_files(Path(folder), case)
             if written:
                 self.client.log_artifacts(run_id, folder)
-        if case.search_results:
-            self._log_candidates(run_id, case)
-        if case.model_dir is not None and case.outcome == "passed":
+        if variant is not None and variant.search_results:
+            self._log_candidates(run_id, case.name, variant.search_results)
+        if case.model_dir is not None and case.result is not None and case.outcome == "passed":
             self._log_model(run_id, case)
         self.client.set_terminated(
             run_id, status="FINISHED" if case.outcome == "passed" else "FAILED"
         )
         return True
 
-    def _log_candidates(self, run_id: str, case: CaseLog) -> None:
-        for index, row in enumerate(case.search_results or []):
+    def _log_candidates(self, run_id: str, name: str, rows: list[dict[str, Any]]) -> None:
+        for index, row in enumerate(rows):
             child = self.client.create_run(
                 self.experiment_id,
-                run_name=f"{case.name}-candidate-{index}",
+                run_name=f"{name}-candidate-{index}",
                 tags={PARENT: run_id, "bench.role": "grid-search candidate"},
             ).info.run_id
             params = {k.removeprefix("param_"): v for k, v in row.items() if k.startswith("param_")}
@@ -195,7 +207,7 @@ class MlflowTracker:
             self._log_batch(child, params=params, metrics=metrics)
             self.client.set_terminated(child)
 
-    def _log_model(self, run_id: str, case: CaseLog) -> None:
+    def _log_model(self, run_id: str, case: CaseRun) -> None:
         import mlflow
 
         import sentiment_models
@@ -209,9 +221,9 @@ class MlflowTracker:
                 python_model=model_code.__file__,
                 artifacts={"variant": str(case.model_dir)},
                 code_paths=[str(Path(sentiment_models.__file__).parent)],
-                signature=signature(case.classes),
+                signature=signature([str(label) for label in case.variant.classes_]),
                 input_example=example,
-                pip_requirements=_pinned([*BASE_REQUIREMENTS, *case.requirements]),
+                pip_requirements=_pinned([*BASE_REQUIREMENTS, *case.variant.requirements]),
             )
         self.client.set_tag(run_id, "model_uri", f"runs:/{run_id}/model")
         if self.register:
@@ -219,7 +231,8 @@ class MlflowTracker:
             version = mlflow.register_model(
                 f"runs:/{run_id}/model", name, await_registration_for=60
             )
-            value = float(case.test_metrics.get(self.primary_metric, float("nan")))
+            value = case.result.test.get(self.primary_metric)
+            value = float("nan") if value is None else float(value)
             self.versions[case.name] = (name, str(version.version), value)
             del info
 
@@ -316,41 +329,42 @@ def _datasets(splits: dict[str, Any]) -> list[tuple[Any, str]]:
     return built
 
 
-def _case_metrics(case: CaseLog) -> dict[str, float]:
+def _case_metrics(case: CaseRun) -> dict[str, float]:
+    sections: list[tuple[str, Any]] = [("train_", case.train)]
+    if case.result is not None:
+        evaluate = {**to_json(case.result.evaluate), "model_size_bytes": case.result.model_size_bytes}
+        sections += [("evaluate_", evaluate), ("test_", case.result.test)]
     metrics: dict[str, float] = {}
-    for prefix, values in (
-        ("train_", case.train),
-        ("evaluate_", case.evaluate),
-        ("test_", case.test_metrics),
-    ):
-        for key, value in values.items():
+    for prefix, values in sections:
+        for key, value in (to_json(values) or {}).items():
             if _is_number(value):
                 metrics[f"{prefix}{key}"] = float(value)
     return metrics
 
 
-def _case_files(folder: Path, case: CaseLog) -> list[Path]:
+def _case_files(folder: Path, case: CaseRun) -> list[Path]:
     from sklearn.metrics import classification_report
 
     from sentiment_models.tracking.plots import evaluation_images
 
     written: list[Path] = []
-    if case.search_results:
+    variant = case.variant
+    if variant is not None and variant.search_results:
         path = folder / "cv_results.csv"
-        pd.DataFrame(case.search_results).to_csv(path, index=False)
+        pd.DataFrame(variant.search_results).to_csv(path, index=False)
         written.append(path)
-    if case.test_proba is None or case.test_labels is None:
+    if case.test_proba is None or case.test is None or variant is None:
         return written
-    classes = list(case.classes)
+    classes = [str(label) for label in variant.classes_]
     predicted = np.asarray(classes, dtype=object)[np.argmax(case.test_proba, axis=1)]
     report = classification_report(
-        case.test_labels, predicted, labels=classes, digits=4, zero_division=0
+        case.test.labels, predicted, labels=classes, digits=4, zero_division=0
     )
     (folder / "classification_report.txt").write_text(report)
     samples = pd.DataFrame(
         {
-            "text": case.test_texts,
-            "label": case.test_labels,
+            "text": case.test.texts,
+            "label": case.test.labels,
             "prediction": predicted,
             "score": case.test_proba.max(axis=1),
             **{f"score_{label}": case.test_proba[:, i] for i, label in enumerate(classes)},
@@ -358,7 +372,7 @@ def _case_files(folder: Path, case: CaseLog) -> list[Path]:
     )
     samples.to_csv(folder / "test_samples.csv", index=False)
     written += [folder / "classification_report.txt", folder / "test_samples.csv"]
-    written += evaluation_images(folder, case.test_labels, case.test_proba, classes, case.name)
+    written += evaluation_images(folder, case.test.labels, case.test_proba, classes, case.name)
     return written
 
 
@@ -375,8 +389,5 @@ def _pinned(names: list[str]) -> list[str]:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float | np.number)
-        and not isinstance(value, bool)
-        and np.isfinite(value)
-    )
+    """A finite JSON number (values come through ``to_json``)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)

@@ -9,11 +9,13 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from sentiment_models.errors import BenchError
+
 KNOWN_SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks", "file")
 _SECRET_QUERY = re.compile(r"(?i)((?:token|password|passwd|pwd|secret|key|auth)[^=&]*=)[^&]*")
 
 
-class TrackingError(RuntimeError):
+class TrackingError(BenchError, RuntimeError):
     """The tracking store cannot be used; the message names the (masked) URI."""
 
 
@@ -53,16 +55,17 @@ def mask_text(text: str, uri: str) -> str:
 def resolve_uri(option: str | None, rootdir: Path) -> str:
     """``--mlflow-uri``, else ``MLFLOW_TRACKING_URI``, else ``sqlite:///<rootdir>/mlflow.db``."""
     uri = option or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{rootdir / 'mlflow.db'}"
+    source = "{tracking.mlflow_uri}" if option else "MLFLOW_TRACKING_URI"
     scheme = urlsplit(uri).scheme
     if not scheme:
         raise TrackingError(
-            f"--mlflow-uri {mask(uri)}: no scheme; expected e.g. http://127.0.0.1:5000 "
+            f"{source} {mask(uri)}: no scheme; expected e.g. http://127.0.0.1:5000 "
             "or sqlite:///path/mlflow.db"
         )
     if scheme.split("+")[0] not in KNOWN_SCHEMES:
         hint = f" (did you mean http://{mask(uri)}?)" if re.match(r"^[\w.-]+:\d+", uri) else ""
         raise TrackingError(
-            f"--mlflow-uri {mask(uri)}: unknown scheme {scheme!r}{hint}; expected one of "
+            f"{source} {mask(uri)}: unknown scheme {scheme!r}{hint}; expected one of "
             f"{', '.join(KNOWN_SCHEMES)}"
         )
     return uri
@@ -79,12 +82,12 @@ def check_reachable(uri: str, timeout: float = 10.0) -> None:
     try:
         with urllib.request.urlopen(health, timeout=timeout) as response:
             if response.status >= 400:
-                raise TrackingError(f"--mlflow-uri {mask(uri)}: /health answered {response.status}")
+                raise TrackingError(f"{{tracking.mlflow_uri}} {mask(uri)}: /health answered {response.status}")
     except urllib.error.HTTPError as error:
-        raise TrackingError(f"--mlflow-uri {mask(uri)}: /health answered {error.code}") from None
+        raise TrackingError(f"{{tracking.mlflow_uri}} {mask(uri)}: /health answered {error.code}") from None
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         raise TrackingError(
-            f"--mlflow-uri {mask(uri)}: the tracking server does not answer ({reason}); "
+            f"{{tracking.mlflow_uri}} {mask(uri)}: the tracking server does not answer ({reason}); "
             "start it, fix the URI, or run with --no-mlflow"
         ) from None

@@ -4,6 +4,7 @@ plus ``describe()`` for the comparison table and ``save`` / ``load`` for the mod
 from __future__ import annotations
 
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+
+from sentiment_models.errors import BenchError
 
 META_FILE = "variant.json"
 
@@ -37,8 +40,43 @@ class VariantDescription:
         return asdict(self)
 
 
-class ParameterError(ValueError):
-    """An unknown or badly typed variant hyper-parameter."""
+class ParameterError(BenchError):
+    """An unknown, badly typed or out-of-range variant hyper-parameter."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """The allowed range of a numeric parameter (of each item, for a list parameter)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def problem(self, value: float) -> str | None:
+        if not math.isfinite(value):
+            return "expected a finite number"
+        too_low = self.low is not None and (
+            value < self.low or (self.low_open and value == self.low)
+        )
+        too_high = self.high is not None and (
+            value > self.high or (self.high_open and value == self.high)
+        )
+        return f"expected {self.describe()}" if too_low or too_high else None
+
+    def describe(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        return "a number " + " and ".join(parts)
+
+
+POSITIVE = Range(0, low_open=True)
+AT_LEAST_ONE = Range(1)
+SHARE = Range(0, 1, high_open=True)
+""" A share such as dropout: 0 <= value < 1."""
 
 
 class SentimentVariant(ABC):
@@ -61,6 +99,9 @@ class SentimentVariant(ABC):
     """Parameter overrides per bench profile, e.g. ``{"quick": {"epochs": 3}}``."""
     param_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     """The allowed values of string parameters that take one of a few, checked on resolve."""
+    param_ranges: ClassVar[Mapping[str, Range]] = {}
+    """The allowed range of numeric parameters (each item of a list), checked on resolve:
+    a bad value is a usage error before any training."""
     legacy_params: ClassVar[Mapping[str, Any]] = {}
     """Values of parameters added later, for models saved before they existed (so an old
     model loads with the behaviour it was trained with, not with today's default)."""
@@ -93,6 +134,21 @@ class SentimentVariant(ABC):
                     f"variant {cls.name!r}, parameter {key}={params[key]!r}: "
                     f"choose one of {', '.join(allowed)}"
                 )
+        for key, value in params.items():
+            limits = cls.param_ranges.get(key)
+            values = value if isinstance(value, list | tuple) else [value]
+            for item in values:
+                if not isinstance(item, int | float) or isinstance(item, bool):
+                    continue
+                problem = (limits or Range()).problem(item)
+                if problem:
+                    raise ParameterError(
+                        f"variant {cls.name!r}, parameter {key}={_json_scalar(value)!r}: {problem}"
+                    )
+            if isinstance(value, list | tuple) and not value:
+                raise ParameterError(
+                    f"variant {cls.name!r}, parameter {key}: expected at least one value"
+                )
         return params
 
     @classmethod
@@ -106,14 +162,45 @@ class SentimentVariant(ABC):
         reason, e.g. a checkpoint that is neither local nor reachable), or None."""
         return None
 
-    @abstractmethod
     def fit(
         self,
         texts: Sequence[str],
         labels: Sequence[str],
         validation: tuple[Sequence[str], Sequence[str]] | None = None,
     ) -> SentimentVariant:
-        """Train on raw texts and string labels; ``validation`` is for early stopping."""
+        """Train on raw texts and string labels; ``validation`` is for early stopping.
+
+        The template every variant shares: checks the inputs, sets ``classes_`` (the sorted
+        labels), runs ``preflight`` once, then calls the variant's ``_fit``."""
+        checked = check_texts(texts)
+        targets = check_labels(labels, len(checked), what="labels")
+        classes = sorted(set(targets.tolist()))
+        if len(classes) < 2:
+            raise ParameterError(
+                f"variant {self.name!r}: the training labels hold {len(classes)} class(es) "
+                f"({classes}); a classifier needs at least two"
+            )
+        checked_validation = None
+        if validation is not None:
+            validation_texts = check_texts(validation[0])
+            checked_validation = (
+                validation_texts,
+                check_labels(validation[1], len(validation_texts), what="validation labels"),
+            )
+        self.classes_ = np.asarray(classes, dtype=object)
+        self.training_samples = len(checked)
+        type(self).preflight(self.params)
+        self._fit(checked, targets, checked_validation)
+        return self
+
+    @abstractmethod
+    def _fit(
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        validation: tuple[list[str], np.ndarray] | None,
+    ) -> None:
+        """Train on checked inputs; ``classes_`` is set and ``preflight`` has passed."""
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, shape (n_texts, n_classes), columns in ``classes_`` order.
@@ -197,6 +284,19 @@ def check_texts(texts: Iterable[object]) -> list[str]:
                 "every input must be a string"
             )
     return checked
+
+
+def check_labels(labels: Iterable[object], expected: int, *, what: str) -> np.ndarray:
+    """Labels as an object array of strings, one per text, or a clear error."""
+    array = np.asarray(list(labels), dtype=object)
+    if len(array) != expected:
+        raise ParameterError(f"{len(array)} {what} for {expected} texts: expected one per text")
+    for position, label in enumerate(array):
+        if not isinstance(label, str) or not label:
+            raise ParameterError(
+                f"{what[:-1]} {position} is {label!r}; every label must be a non-empty string"
+            )
+    return array
 
 
 def _coerce(variant: str, key: str, value: Any, default: Any) -> Any:

@@ -15,8 +15,23 @@ import numpy as np
 
 from sentiment_models.embeddings import WordVectors, embedding_matrix
 from sentiment_models.preprocessing import TweetPreprocessor, separate_punctuation
-from sentiment_models.variants.base import SentimentVariant, VariantDescription, check_texts
+from sentiment_models.variants.base import (
+    AT_LEAST_ONE,
+    POSITIVE,
+    SHARE,
+    Range,
+    SentimentVariant,
+    VariantDescription,
+)
 
+TINY_LSTM = {
+    "epochs": 2,
+    "lstm_units": 8,
+    "max_tokens": 800,
+    "sequence_length": 16,
+    "batch_size": 64,
+}
+"""The ``tiny`` profile (tests): a network that trains in seconds."""
 MODEL_FILE = "model.keras"
 VOCABULARY_FILE = "vocabulary.json"
 _KERAS_PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']")
@@ -59,11 +74,24 @@ class KerasLstmVariant(SentimentVariant):
 
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "quick": {"epochs": 5, "max_tokens": 10000},
+        "tiny": {**TINY_LSTM, "embedding_dim": 16},
     }
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {
         "class_weight": ("balanced", "sqrt", "none"),
         "punctuation": ("tokens", "strip"),
         "normalizer": ("", "lemma", "stem"),
+    }
+    param_ranges: ClassVar[dict[str, Range]] = {
+        "max_tokens": Range(3),
+        "sequence_length": AT_LEAST_ONE,
+        "embedding_dim": AT_LEAST_ONE,
+        "lstm_units": AT_LEAST_ONE,
+        "dropout": SHARE,
+        "recurrent_dropout": SHARE,
+        "epochs": AT_LEAST_ONE,
+        "batch_size": AT_LEAST_ONE,
+        "patience": Range(0),
+        "learning_rate": POSITIVE,
     }
     legacy_params: ClassVar[dict[str, Any]] = {"punctuation": "strip"}
 
@@ -103,12 +131,11 @@ class KerasLstmVariant(SentimentVariant):
         return matrix
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, texts, labels, validation=None) -> KerasLstmVariant:
+    def _fit(self, texts, labels, validation=None) -> None:
         keras = import_keras()
         keras.utils.set_random_seed(self.seed)
         params = self.params
-        cleaned = self._clean(check_texts(texts))
-        self.classes_ = np.asarray(sorted(set(labels)), dtype=object)
+        cleaned = self._clean(texts)
         y = self._label_indices(labels)
         self.vectorizer = keras.layers.TextVectorization(
             max_tokens=params["max_tokens"],
@@ -123,7 +150,7 @@ class KerasLstmVariant(SentimentVariant):
         self.model = self._build(keras, weights)
         fit_args: dict[str, Any] = {}
         if validation is not None:
-            x_val = self._sequences(self._clean(check_texts(validation[0])))
+            x_val = self._sequences(self._clean(validation[0]))
             fit_args["validation_data"] = (x_val, self._label_indices(validation[1]))
         callbacks = [_EpochProgress(keras, self.progress, params["epochs"])]
         if validation is not None:
@@ -152,8 +179,6 @@ class KerasLstmVariant(SentimentVariant):
         if "val_loss" in self.history:
             best = int(np.argmin(self.history["val_loss"]))
             self.validation_accuracy = self.history["val_accuracy"][best]
-        self.training_samples = len(cleaned)
-        return self
 
     def _build(self, keras: Any, weights: np.ndarray | None) -> Any:
         params = self.params

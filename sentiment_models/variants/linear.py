@@ -10,7 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from sentiment_models.variants.base import VariantDescription
+from sentiment_models.variants.base import AT_LEAST_ONE, POSITIVE, Range, VariantDescription
 from sentiment_models.variants.sklearn_base import SklearnSearchVariant
 
 
@@ -35,16 +35,31 @@ class LinearVariant(SklearnSearchVariant):
     }
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "quick": {"C_grid": [1.0, 4.0], "cv_folds": 2},
+        "tiny": {"C_grid": [1.0], "cv_folds": 2},
+    }
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {
+        **SklearnSearchVariant.param_choices,
+        "class_weight": ("", "balanced"),
+        "solver": ("saga", "lbfgs", "liblinear", "newton-cg", "sag"),
+    }
+    param_ranges: ClassVar[dict[str, Range]] = {
+        "word_ngram_max": AT_LEAST_ONE,
+        "char_ngram_min": AT_LEAST_ONE,
+        "char_ngram_max": AT_LEAST_ONE,
+        "min_df": AT_LEAST_ONE,
+        "C_grid": POSITIVE,
+        "tol": POSITIVE,
+        "max_iter": AT_LEAST_ONE,
+        "cv_folds": Range(2),
     }
     trusted_types = ("sentiment_models.preprocessing.TweetPreprocessor",)
 
-    def fit(self, texts, labels, validation=None):
+    def _fit(self, texts, labels, validation=None) -> None:
         # Cache each fold's fitted vectorizers across the C candidates: they do not depend on C.
         with tempfile.TemporaryDirectory(prefix="linear-cache-") as cache:
             self._cache = cache
-            super().fit(texts, labels, validation)
+            super()._fit(texts, labels, validation)
         self.pipeline.memory = None
-        return self
 
     def build_pipeline(self) -> Pipeline:
         params = self.params

@@ -14,7 +14,8 @@ from sentiment_models.embeddings import (
     embedded_glove,
     glove_file,
 )
-from sentiment_models.variants.keras_base import KerasLstmVariant
+from sentiment_models.variants.base import Range
+from sentiment_models.variants.keras_base import TINY_LSTM, KerasLstmVariant
 
 
 class LstmGloveVariant(KerasLstmVariant):
@@ -23,6 +24,15 @@ class LstmGloveVariant(KerasLstmVariant):
         **KerasLstmVariant.default_params,
         "embedding_dim": 0,  # 0: the vectors' own size; else it must match them
         "glove_path": "",
+    }
+
+    profile_params: ClassVar[dict[str, dict[str, Any]]] = {
+        **KerasLstmVariant.profile_params,
+        "tiny": TINY_LSTM,  # the vectors fix the embedding's size
+    }
+    param_ranges: ClassVar[dict[str, Range]] = {
+        **KerasLstmVariant.param_ranges,
+        "embedding_dim": Range(0),
     }
 
     @classmethod
@@ -41,7 +51,6 @@ class LstmGloveVariant(KerasLstmVariant):
         return glove_file(path) if path else embedded_glove()
 
     def initial_embedding(self, vocabulary: list[str], tokens: list[list[str]]) -> np.ndarray:
-        self.preflight(self.params)
         return self.start_from(self.load_vectors(), vocabulary, tokens)
 
     def embedding_label(self) -> tuple[str, str]:

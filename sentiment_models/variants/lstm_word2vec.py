@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sentiment_models.embeddings import train_word2vec
+from sentiment_models.variants.base import AT_LEAST_ONE, Range
 from sentiment_models.variants.keras_base import KerasLstmVariant
 
 
@@ -18,6 +19,16 @@ class LstmWord2VecVariant(KerasLstmVariant):
         "w2v_epochs": 10,
         "w2v_window": 5,
         "w2v_min_count": 2,
+    }
+    profile_params: ClassVar[dict[str, dict[str, Any]]] = {
+        **KerasLstmVariant.profile_params,
+        "tiny": {**KerasLstmVariant.profile_params["tiny"], "w2v_epochs": 2},
+    }
+    param_ranges: ClassVar[dict[str, Range]] = {
+        **KerasLstmVariant.param_ranges,
+        "w2v_epochs": AT_LEAST_ONE,
+        "w2v_window": AT_LEAST_ONE,
+        "w2v_min_count": AT_LEAST_ONE,
     }
 
     def initial_embedding(self, vocabulary: list[str], tokens: list[list[str]]) -> np.ndarray:

@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sentiment_models.variants.base import ParameterError, VariantDescription, check_texts
+from sentiment_models.variants.base import (
+    AT_LEAST_ONE,
+    POSITIVE,
+    SHARE,
+    ParameterError,
+    Range,
+    VariantDescription,
+)
 from sentiment_models.variants.transformer_base import (
     TransformerVariant,
     import_torch,
@@ -63,6 +70,20 @@ class MiniLmFinetunedVariant(TransformerVariant):
     }
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "quick": {"train_samples": 3000, "max_length": 32, "validation_samples": 500},
+        "tiny": {"max_length": 24, "validation_samples": 20, "frozen_layers": 4},
+    }
+    param_ranges: ClassVar[dict[str, Range]] = {
+        "max_length": Range(2),
+        "batch_size": AT_LEAST_ONE,
+        "epochs": AT_LEAST_ONE,
+        "learning_rate": POSITIVE,
+        "warmup_ratio": SHARE,
+        "weight_decay": Range(0),
+        "max_grad_norm": POSITIVE,
+        "frozen_layers": Range(0),
+        "train_samples": Range(0),
+        "validation_checks": AT_LEAST_ONE,
+        "validation_samples": AT_LEAST_ONE,
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -80,13 +101,9 @@ class MiniLmFinetunedVariant(TransformerVariant):
                 f"minilm-finetuned.base_model={str(folder)!r}: no config.json there; give a "
                 "local Hugging Face model folder (save_pretrained output)"
             )
-        for key in ("batch_size", "epochs", "max_length", "validation_checks"):
-            if params[key] < 1:
-                raise ParameterError(f"minilm-finetuned.{key} must be at least 1")
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, texts, labels, validation=None) -> MiniLmFinetunedVariant:
-        self.preflight(self.params)
+    def _fit(self, texts, labels, validation=None) -> None:
         torch = import_torch()
         quiet_transformers()
         from transformers import (
@@ -97,9 +114,7 @@ class MiniLmFinetunedVariant(TransformerVariant):
 
         params, rng = self.params, np.random.default_rng(self.seed)
         torch.manual_seed(self.seed)
-        texts = check_texts(texts)
-        self.classes_ = np.asarray(sorted(set(labels)), dtype=object)
-        targets = np.searchsorted(self.classes_, np.asarray(labels, dtype=object))
+        targets = np.searchsorted(self.classes_, labels)
         chosen = rng.permutation(len(texts))
         if params["train_samples"]:
             chosen = chosen[: params["train_samples"]]
@@ -175,7 +190,6 @@ class MiniLmFinetunedVariant(TransformerVariant):
         self.progress(
             f"kept the weights of step {self.best_step} (validation accuracy {best_accuracy:.4f})"
         )
-        return self
 
     def _freeze(self) -> None:
         base = self.model.base_model
@@ -199,7 +213,7 @@ class MiniLmFinetunedVariant(TransformerVariant):
     def _validation_set(self, validation, rng) -> tuple[list[list[int]], np.ndarray] | None:
         if validation is None or not len(validation[0]):
             return None
-        texts, labels = check_texts(validation[0]), np.asarray(validation[1], dtype=object)
+        texts, labels = validation
         chosen = rng.permutation(len(texts))[: self.params["validation_samples"] or None]
         known = np.isin(labels[chosen], self.classes_)
         chosen = chosen[known]

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
-import numpy as np
-
 from sentiment_models.variants.base import ParameterError, VariantDescription
 from sentiment_models.variants.transformer_base import TransformerVariant, map_labels
 
@@ -72,12 +70,12 @@ class RobertaTweetEvalVariant(TransformerVariant):
             folder = Path(model).expanduser()
             if not folder.is_dir():
                 raise ParameterError(
-                    f"--hf-model {model!r}: no such folder; give a Hugging Face model folder "
+                    f"{{roberta-tweeteval.model}} {model!r}: no such folder; give a Hugging Face model folder "
                     f"(save_pretrained output) or a hub name such as {DEFAULT_MODEL}"
                 )
             if not (folder / "config.json").is_file():
                 raise ParameterError(
-                    f"--hf-model {model!r}: the folder has no config.json; it is not a saved "
+                    f"{{roberta-tweeteval.model}} {model!r}: the folder has no config.json; it is not a saved "
                     "Hugging Face model (save_pretrained writes one)"
                 )
 
@@ -93,23 +91,22 @@ class RobertaTweetEvalVariant(TransformerVariant):
         return (
             f"{model} is not a local folder, not in the Hugging Face cache, and the hub is "
             f"unreachable: {reason}. Download it where the hub is reachable "
-            "(huggingface-cli download NAME) or pass --hf-model PATH"
+            "(huggingface-cli download NAME) or pass {roberta-tweeteval.model} PATH"
         )
 
-    def fit(self, texts, labels, validation=None) -> RobertaTweetEvalVariant:
+    def _fit(self, texts, labels, validation=None) -> None:
         """No training: load the checkpoint and map its labels onto the dataset's classes."""
         model = self.params["model"]
-        self.preflight(self.params)
         local = is_local(model)
         source = Path(model).expanduser() if local else model
         self.load_pretrained(source, local_only=local or _cached(model))
-        self.classes_ = np.asarray(sorted(set(labels)), dtype=object)
-        self.columns = map_labels(self.model_labels(), list(self.classes_), f"--hf-model {model}")
+        self.columns = map_labels(
+            self.model_labels(), list(self.classes_), f"{{roberta-tweeteval.model}} {model}"
+        )
         self.progress(
             f"loaded {model} ({self.model.num_parameters():,} parameters), no training; "
             f"labels {dict(zip(self.classes_.tolist(), self.columns, strict=True))}"
         )
-        return self
 
     def encode(self, texts: list[str]) -> list[list[int]]:
         if self.params["tweet_placeholders"]:

@@ -10,7 +10,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sentiment_models.variants.base import VariantDescription
+from sentiment_models.variants.base import AT_LEAST_ONE, Range, VariantDescription
 from sentiment_models.variants.sklearn_base import SklearnSearchVariant
 
 
@@ -34,6 +34,13 @@ class SimpleVariant(SklearnSearchVariant):
     }
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "quick": {"var_smoothing_grid": 8, "cv_folds": 2},
+        "tiny": {"var_smoothing_grid": 3, "cv_folds": 2},
+    }
+    param_ranges: ClassVar[dict[str, Range]] = {
+        "max_features": AT_LEAST_ONE,
+        "ngram_max": AT_LEAST_ONE,
+        "var_smoothing_grid": AT_LEAST_ONE,
+        "cv_folds": Range(2),
     }
     trusted_types = (
         "sentiment_models.preprocessing.TweetPreprocessor",

@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from sentiment_models.preprocessing import TweetPreprocessor
-from sentiment_models.variants.base import SentimentVariant, check_texts
+from sentiment_models.variants.base import SentimentVariant
 
 MODEL_FILE = "model.skops"
 VOCABULARY_FILE = "vocabularies.json"
@@ -27,6 +27,10 @@ class SklearnSearchVariant(SentimentVariant):
     """
 
     trusted_types: ClassVar[tuple[str, ...]] = ()
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {
+        "normalizer": ("", "lemma", "stem"),
+        "scoring": ("accuracy", "balanced_accuracy", "f1_macro", "recall_macro", "neg_log_loss"),
+    }
     requirements: ClassVar[tuple[str, ...]] = ("scikit-learn", "skops", "nltk", "simplemma")
 
     def __init__(self, **kwargs: Any) -> None:
@@ -48,9 +52,8 @@ class SklearnSearchVariant(SentimentVariant):
     def param_grid(self) -> dict[str, list[Any]]:
         raise NotImplementedError
 
-    def fit(self, texts, labels, validation=None) -> SklearnSearchVariant:
-        cleaned = self.preprocessor.fit().transform(check_texts(texts))
-        labels = np.asarray(labels, dtype=object)
+    def _fit(self, texts, labels, validation=None) -> None:
+        cleaned = self.preprocessor.fit().transform(texts)
         grid = self.param_grid()
         folds = StratifiedKFold(self.params["cv_folds"], shuffle=True, random_state=self.seed)
         search = GridSearchCV(
@@ -74,12 +77,9 @@ class SklearnSearchVariant(SentimentVariant):
         best = search.best_estimator_
         _drop_stop_words_attribute(best)
         self.pipeline = Pipeline([("preprocess", self.preprocessor), *best.steps])
-        self.classes_ = np.asarray(self.pipeline.classes_, dtype=object)
-        self.training_samples = len(cleaned)
         self.progress(
             f"best {self.best_params_} cv {self.params['scoring']} {self.best_score_:.4f}"
         )
-        return self
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         return self.pipeline.predict_proba(np.asarray(texts, dtype=object))

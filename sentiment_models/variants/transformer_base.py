@@ -46,7 +46,7 @@ def map_labels(model_labels: dict[int, str], classes: list[str], source: str) ->
         names = [str(model_labels[index]) for index in sorted(model_labels)]
         raise ParameterError(
             f"{source}: the model's labels {names} do not cover the dataset's classes "
-            f"{missing}; use a dataset labelled {names} (or --label-map to rename its "
+            f"{missing}; use a dataset labelled {names} (or {{data.label_map}} to rename its "
             "labels), or a checkpoint whose config.json id2label names these classes"
         )
     return [by_name[str(label).strip().lower()] for label in classes]

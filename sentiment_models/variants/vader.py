@@ -15,7 +15,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sentiment_models.variants.base import ParameterError, SentimentVariant, VariantDescription
+from sentiment_models.variants.base import (
+    POSITIVE,
+    SHARE,
+    ParameterError,
+    Range,
+    SentimentVariant,
+    VariantDescription,
+)
 
 KNOWN = ("negative", "neutral", "positive")
 
@@ -41,6 +48,7 @@ class VaderVariant(SentimentVariant):
     learns = False
     requirements: ClassVar[tuple[str, ...]] = ("vaderSentiment",)
     default_params: ClassVar[dict[str, Any]] = {"threshold": 0.05, "sharpness": 2.0}
+    param_ranges: ClassVar[dict[str, Range]] = {"threshold": SHARE, "sharpness": POSITIVE}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -54,17 +62,15 @@ class VaderVariant(SentimentVariant):
             self._analyzer = SentimentIntensityAnalyzer()
         return self._analyzer
 
-    def fit(self, texts, labels, validation=None) -> VaderVariant:
+    def _fit(self, texts, labels, validation=None) -> None:
         """No training: only check that the dataset's classes are VADER's."""
-        classes = sorted(set(labels))
+        classes = self.classes_.tolist()
         unknown = [label for label in classes if str(label).lower() not in KNOWN]
         if unknown or len(classes) < 2:
             raise ParameterError(
                 f"vader scores negative / neutral / positive; the dataset's classes {classes} "
-                "cannot be mapped by name (use --label-map to rename them)"
+                "cannot be mapped by name (use {data.label_map} to rename them)"
             )
-        self.classes_ = np.asarray(classes, dtype=object)
-        return self
 
     def compound(self, texts: list[str]) -> np.ndarray:
         return np.asarray([self.analyzer.polarity_scores(text)["compound"] for text in texts])

