@@ -37,9 +37,13 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
-def _heavy_modules_for_integration_tests(request):
+def _heavy_modules_for_integration_tests(request, monkeypatch):
     if request.node.get_closest_marker("integration"):
         request.getfixturevalue("_import_heavy_modules_first")
+        # under `pytest -n`, a pytester subprocess must not believe it is an xdist worker
+        # (pytest-benchmark switches itself off there)
+        for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+            monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ def test_glove_text_file_loads_with_gensim(tmp_path):
 
 
 def test_glove_file_errors(tmp_path):
-    with pytest.raises(EmbeddingError, match=r"--glove-path .*nope.txt: no such file"):
+    with pytest.raises(EmbeddingError, match=r"lstm-glove.glove_path .*nope.txt: no such file"):
         check_glove_file(tmp_path / "nope.txt")
     (tmp_path / "bad.txt").write_text("this is not a vector file\n")
     with pytest.raises(EmbeddingError, match="line 1: not GloVe text format"):

@@ -112,7 +112,7 @@ def test_predict_file_and_variant_params(pytester, bench_dir, tmp_path):
 def test_unknown_dataset_stops_before_any_case(pytester, bench_dir):
     result = pytester.runpytest_subprocess(*bench_dir, "--dataset", "imdb")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["*ERROR: --dataset 'imdb': unknown dataset; expected one of*"])
+    result.stderr.fnmatch_lines(["*ERROR: --dataset imdb: unknown dataset; expected one of*"])
     assert not (pytester.path / "results").exists()
 
 
@@ -149,8 +149,8 @@ def test_no_bench_cases_means_no_data_loading(pytester):
 def test_a_failing_variant_fails_alone_and_keeps_its_old_column(pytester, bench_dir):
     classic = ["-k", "simple or linear"]
     pytester.runpytest_subprocess(*bench_dir, *classic).assert_outcomes(passed=4)
-    result = pytester.runpytest_subprocess(
-        *bench_dir, *classic, "--variant-param", "linear.solver=bogus"
+    result = pytester.runpytest_subprocess(  # valid, but no term is in 100,000 tweets
+        *bench_dir, *classic, "--variant-param", "linear.min_df=100000"
     )
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["*linear: train failed (*); its stored results were kept*"])
@@ -174,3 +174,95 @@ def test_ctrl_c_after_a_case_keeps_the_finished_cases(pytester, bench_dir):
     comparison = (pytester.path / "results" / "comparison.md").read_text()
     assert "was interrupted:** only the variants it finished were updated (simple)" in comparison
     assert not list((pytester.path / "results").glob(".*.tmp"))
+
+
+EXTERNAL_CONFTEST = '''
+import numpy as np
+
+from sentiment_models.variants import SentimentVariant, VariantDescription
+
+
+class PriorVariant(SentimentVariant):
+    """A team's own model: the training class prior."""
+
+    name = "team-prior"
+    default_params = {"smoothing": 1.0}
+    param_ranges = {}
+
+    def _fit(self, texts, labels, validation=None):
+        counts = np.asarray([np.sum(labels == label) for label in self.classes_], dtype=float)
+        self.prior = (counts + self.params["smoothing"]) / counts.sum()
+
+    def _predict_proba(self, texts):
+        return np.tile(self.prior, (len(texts), 1))
+
+    def describe(self):
+        return VariantDescription(
+            "-", "-", "-", "Prior", "team prior", preprocessing="none",
+            extra={"Owner": "team-x"},
+        )
+
+    def save_model(self, folder):
+        (folder / "prior.txt").write_text(" ".join(map(str, self.prior)))
+
+    def load_model(self, folder):
+        self.prior = np.asarray([float(v) for v in (folder / "prior.txt").read_text().split()])
+
+
+def pytest_bench_variants(config):
+    return {"team-prior": PriorVariant}
+
+
+def pytest_bench_comparison_rows(config):
+    return [("Owner", lambda result: result.description.extra.get("Owner", "-"))]
+'''
+
+
+def test_a_conftest_registers_a_variant_that_is_benchmarked_tracked_and_tabled(pytester, bench_dir):
+    import mlflow
+
+    pytester.makeconftest(EXTERNAL_CONFTEST)
+    uri = f"sqlite:///{pytester.path / 'mlflow.db'}"
+    args = [a for a in bench_dir if a != "--no-mlflow"]
+    result = pytester.runpytest_subprocess(
+        *args,
+        "-k",
+        "team-prior or vader",
+        "--mlflow-uri",
+        uri,
+        "--variant-param",
+        "team-prior.smoothing=2",
+    )
+    result.assert_outcomes(passed=4)
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert stored["variants"]["team-prior"]["hyperparameters"] == {"smoothing": 2.0}
+    comparison = (pytester.path / "results" / "comparison.md").read_text()
+    header = next(line for line in comparison.splitlines() if line.startswith("|  "))
+    assert header.index("vader") < header.index("team-prior")  # external ones come last
+    owner = next(line for line in comparison.splitlines() if line.startswith("| Owner"))
+    assert "team-x" in owner
+    client = mlflow.MlflowClient(uri)
+    (experiment,) = [e for e in client.search_experiments() if e.name == "sentiment-bench"]
+    runs = client.search_runs([experiment.experiment_id], "tags.variant = 'team-prior'")
+    assert len(runs) == 1 and runs[0].data.params["smoothing"] == "2.0"
+    assert (
+        runs[0].data.metrics["test_accuracy"]
+        == stored["variants"]["team-prior"]["test"]["accuracy"]
+    )
+
+
+def test_settings_checked_against_the_data_fail_before_training(pytester, bench_dir):
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "simple", "--train-score-rows", "2")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        ["ERROR: --train-score-rows 2: fewer rows than the 3 classes; expected at least 3"]
+    )
+    assert "training on" not in result.stderr.str()
+    for flag, value, message in (
+        ("--seed", "-1", "ERROR: --seed -1: expected 0 or more"),
+        ("--data-encoding", "bogus", "ERROR: --data-encoding bogus: unknown text encoding*"),
+        ("--variant-param", "lstm.epochs=0", "ERROR: variant 'lstm', parameter epochs=0: *"),
+    ):
+        result = pytester.runpytest_subprocess(*bench_dir, flag, value)
+        assert result.ret == 4, flag
+        result.stderr.fnmatch_lines([message])

@@ -88,7 +88,7 @@ def test_missing_or_unreachable_checkpoints(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
     reason = cls.unavailable(cls.resolve_params({}))
     assert "cardiffnlp/twitter-roberta-base-sentiment-latest" in reason
-    assert "HF_HUB_OFFLINE" in reason and "--hf-model" in reason
+    assert "HF_HUB_OFFLINE" in reason and "{roberta-tweeteval.model} PATH" in reason
     assert cls.unavailable({"model": str(tmp_path / "empty")}) is None  # local: preflight judges
 
 
@@ -127,7 +127,7 @@ def test_minilm_bad_base_model_is_refused(tmp_path):
     cls = variant_class("minilm-finetuned")
     with pytest.raises(ParameterError, match=r"no config\.json there"):
         cls.preflight(cls.resolve_params({"base_model": str(tmp_path)}))
-    with pytest.raises(ParameterError, match="batch_size must be at least 1"):
+    with pytest.raises(ParameterError, match="batch_size=0: expected a number >= 1"):
         cls.preflight(cls.resolve_params({"batch_size": 0}))
 
 
