@@ -95,10 +95,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from sentiment_models.data import DataOptions, SplitOptions, load_splits
+    from sentiment_models.config import DataConfig, SplitConfig
+    from sentiment_models.data import load_splits
     from sentiment_models.variants import variant_class
 
-    splits = load_splits(DataOptions(), SplitOptions(seed=args.seed, sample_size=args.sample_size))
+    splits = load_splits(DataConfig(), SplitConfig(seed=args.seed), args.sample_size)
     params = variant_class("lstm").resolve_params({})
     plain_times, harness_times = [], []
     for round_ in range(args.repeat):

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment_models.data import SplitOptions, load_splits
-from sentiment_models.data.sources import DataOptions
+from sentiment_models.config import DataConfig, SplitConfig
+from sentiment_models.data import load_splits
 from sentiment_models.variants import create_variant, load_variant
 from sentiment_models.variants.transformer_base import TransformerVariant, import_torch
 
@@ -56,7 +56,7 @@ def main() -> None:
     torch = import_torch()
     from transformers import pipeline
 
-    texts = list(load_splits(DataOptions(), SplitOptions(seed=0)).test.texts[: args.texts])
+    texts = list(load_splits(DataConfig(), SplitConfig(seed=0)).test.texts[: args.texts])
     variant = harness_model(args.model_dir)
     classify = pipeline("text-classification", model=variant.model, tokenizer=variant.tokenizer)
     print(

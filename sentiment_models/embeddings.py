@@ -107,7 +107,9 @@ def glove_file(path: str | Path) -> WordVectors:
     try:
         keyed = KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=True)
     except (ValueError, UnicodeDecodeError) as error:
-        raise EmbeddingError(f"{{lstm-glove.glove_path}} {path}: cannot read as GloVe text ({error})") from None
+        raise EmbeddingError(
+            f"{{lstm-glove.glove_path}} {path}: cannot read as GloVe text ({error})"
+        ) from None
     return WordVectors(dict(keyed.key_to_index), keyed.vectors, f"GloVe file {Path(path).name}")
 
 

@@ -89,9 +89,7 @@ def test_missing_and_empty_files(tmp_path):
 
 
 def test_unknown_dataset_lists_the_known_ones():
-    with pytest.raises(
-        FieldError, match=r"data.dataset imdb: unknown dataset; expected one of \["
-    ):
+    with pytest.raises(FieldError, match=r"data.dataset imdb: unknown dataset; expected one of \["):
         load_source(training(dataset="imdb"))
 
 

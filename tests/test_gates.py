@@ -118,15 +118,15 @@ def test_same_seed_gives_the_same_predictions(name, tiny_rows, tiny_roberta):
 
 def test_gate_bites_through_the_plugin(pytester, bench_dir):
     baseline = pytester.path / "baseline.json"
-    args = [*bench_dir, "-k", "simple", "--bench-profile", "quick", f"--baseline={baseline}"]
+    args = [*bench_dir, "-k", "simple", "--bench-profile", "tiny", f"--baseline={baseline}"]
     result = pytester.runpytest_subprocess(*args, "--update-baseline")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
-        ["*baseline updated for the quick profile: simple in *baseline.json*"]
+        ["*baseline updated for the tiny profile: simple in *baseline.json*"]
     )
-    stored = json.loads(baseline.read_text())["profiles"]["quick"]["simple"]
+    stored = json.loads(baseline.read_text())["profiles"]["tiny"]["simple"]
     assert set(stored) >= {"accuracy", "macro_recall", "commit", "date"}
-    assert (pytester.path / "results" / "comparison.md").read_text().count("quick (") == 1
+    assert (pytester.path / "results" / "comparison.md").read_text().count("tiny (") == 1
 
     pytester.runpytest_subprocess(*args, "--gate").assert_outcomes(passed=2)
 
@@ -135,33 +135,31 @@ def test_gate_bites_through_the_plugin(pytester, bench_dir):
     weakened.stdout.fnmatch_lines(
         [
             "*_ test_evaluate[[]simple[]] _*",
-            "*simple: accuracy 0.* < baseline 0.* - 0.02 (quick profile)*",
+            "*simple: accuracy 0.* < baseline 0.* - 0.02 (tiny profile)*",
         ]
     )
     comparison = (pytester.path / "results" / "comparison.md").read_text()
     assert "gate failed: simple: accuracy" in comparison
 
     missing = pytester.runpytest_subprocess(
-        *bench_dir, "-k", "linear", "--bench-profile", "quick", f"--baseline={baseline}", "--gate"
+        *bench_dir, "-k", "linear", "--bench-profile", "tiny", f"--baseline={baseline}", "--gate"
     )
     missing.assert_outcomes(passed=1, failed=1)
-    missing.stdout.fnmatch_lines(["*linear: no baseline for the quick profile*--update-baseline*"])
+    missing.stdout.fnmatch_lines(["*linear: no baseline for the tiny profile*--update-baseline*"])
 
 
-def test_quick_profile_writes_its_own_results_folder(pytester, bench_dir):
+def test_other_profiles_write_their_own_results_folder(pytester, bench_dir):
     args = [a for a in bench_dir]
     index = args.index("--results-dir")
     del args[index : index + 2]
-    result = pytester.runpytest_subprocess(*args, "-k", "simple", "--bench-profile", "quick")
+    result = pytester.runpytest_subprocess(*args, "-k", "simple", "--bench-profile", "tiny")
     result.assert_outcomes(passed=2)
-    assert (pytester.path / "results" / "quick" / "comparison.md").is_file()
-    assert (pytester.path / "results" / "quick" / "tradeoff.png").is_file()
+    assert (pytester.path / "results" / "tiny" / "comparison.md").is_file()
+    assert (pytester.path / "results" / "tiny" / "tradeoff.png").is_file()
     assert not (pytester.path / "results" / "comparison.md").exists()
 
 
 def test_unknown_profile_is_a_usage_error(pytester, bench_dir):
     result = pytester.runpytest_subprocess(*bench_dir, "--bench-profile", "fast")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(
-        ["ERROR: --bench-profile fast: expected one of full, quick, tiny"]
-    )
+    result.stderr.fnmatch_lines(["ERROR: --bench-profile fast: expected one of full, quick, tiny"])

@@ -176,7 +176,7 @@ def test_ctrl_c_after_a_case_keeps_the_finished_cases(pytester, bench_dir):
     assert not list((pytester.path / "results").glob(".*.tmp"))
 
 
-EXTERNAL_CONFTEST = '''
+TEAM_MODULE = '''
 import numpy as np
 
 from sentiment_models.variants import SentimentVariant, VariantDescription
@@ -187,7 +187,6 @@ class PriorVariant(SentimentVariant):
 
     name = "team-prior"
     default_params = {"smoothing": 1.0}
-    param_ranges = {}
 
     def _fit(self, texts, labels, validation=None):
         counts = np.asarray([np.sum(labels == label) for label in self.classes_], dtype=float)
@@ -207,6 +206,10 @@ class PriorVariant(SentimentVariant):
 
     def load_model(self, folder):
         self.prior = np.asarray([float(v) for v in (folder / "prior.txt").read_text().split()])
+'''
+
+EXTERNAL_CONFTEST = """
+from team_models import PriorVariant
 
 
 def pytest_bench_variants(config):
@@ -215,13 +218,29 @@ def pytest_bench_variants(config):
 
 def pytest_bench_comparison_rows(config):
     return [("Owner", lambda result: result.description.extra.get("Owner", "-"))]
-'''
+"""
+
+TEAM_CONTRACT_TEST = """
+from sentiment_models.contract import check_contract
+from team_models import PriorVariant
+
+
+def test_team_variant_honours_the_contract(tmp_path):
+    texts = ["great flight", "lost my bag", "on time", "rude staff", "ok", "love it"]
+    labels = ["positive", "negative", "neutral", "negative", "neutral", "positive"]
+    check_contract(PriorVariant(seed=0).fit(texts, labels), texts, tmp_path / "model")
+"""
 
 
 def test_a_conftest_registers_a_variant_that_is_benchmarked_tracked_and_tabled(pytester, bench_dir):
     import mlflow
 
+    pytester.makepyfile(team_models=TEAM_MODULE, test_team_contract=TEAM_CONTRACT_TEST)
     pytester.makeconftest(EXTERNAL_CONFTEST)
+    contract = pytester.runpytest_subprocess(
+        "test_team_contract.py", "--no-mlflow", "-p", "no:cacheprovider"
+    )
+    contract.assert_outcomes(passed=1)  # the same contract checks as the built-in variants
     uri = f"sqlite:///{pytester.path / 'mlflow.db'}"
     args = [a for a in bench_dir if a != "--no-mlflow"]
     result = pytester.runpytest_subprocess(

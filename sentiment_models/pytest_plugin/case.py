@@ -75,7 +75,9 @@ class CaseRunner:
         model and size it."""
         benchmark.group = "evaluate"
         if "train" in self.errors:
-            raise RuntimeError(f"{self.name}: not evaluated, training failed: {self.errors['train']}")
+            raise RuntimeError(
+                f"{self.name}: not evaluated, training failed: {self.errors['train']}"
+            )
         with _PhaseGuard(self.errors, "evaluate"):
             if self.variant is None:  # evaluate selected alone: train first, outside the timing
                 self._train(None)
@@ -101,7 +103,9 @@ class CaseRunner:
         validation = (splits.validation.texts, splits.validation.labels)
         self._tell(f"training on {len(splits.train):,} texts")
         started = time.perf_counter()
-        _timed(benchmark, variant.fit, splits.train.texts, splits.train.labels, validation=validation)
+        _timed(
+            benchmark, variant.fit, splits.train.texts, splits.train.labels, validation=validation
+        )
         seconds = time.perf_counter() - started
         self.variant = variant
         sample = subsample(
@@ -142,9 +146,7 @@ class CaseRunner:
             predictions=self._phrase_predictions(variant),
             proba=proba,
         )
-        self._tell(
-            f"test accuracy {metrics.accuracy:.4f}, macro recall {metrics.macro_recall:.4f}"
-        )
+        self._tell(f"test accuracy {metrics.accuracy:.4f}, macro recall {metrics.macro_recall:.4f}")
         return self.evaluate_result
 
     def _phrase_predictions(self, variant: SentimentVariant) -> tuple[PhrasePrediction, ...]:

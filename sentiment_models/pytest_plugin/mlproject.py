@@ -48,7 +48,9 @@ def render_mlproject() -> str:
     ]
     for name, (flag, kind, default) in parameters.items():
         shown = f'"{default}"' if kind == "string" else default
-        lines.append(f"      {name + ':':<{width + 1}} {{type: {kind}, default: {shown}}}  # {flag}")
+        lines.append(
+            f"      {name + ':':<{width + 1}} {{type: {kind}, default: {shown}}}  # {flag}"
+        )
     arguments = " ".join(f"--{name} {{{name}}}" for name in parameters)
     lines += [
         "    command: >-",

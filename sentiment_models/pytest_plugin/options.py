@@ -30,8 +30,13 @@ def add_options(parser: pytest.Parser) -> None:
         parser.addini(spec.ini, f"default of {spec.flag}", type=kind, default=None)
     for param in PARAM_OPTIONS:
         spec = Option(param.flag, param.help)
-        group.addoption(param.flag, dest=spec.dest, default=None, metavar=param.metavar,
-                        help=f"{param.help} [ini: {spec.ini}]")
+        group.addoption(
+            param.flag,
+            dest=spec.dest,
+            default=None,
+            metavar=param.metavar,
+            help=f"{param.help} [ini: {spec.ini}]",
+        )
         parser.addini(spec.ini, f"default of {param.flag}", type="string", default=None)
 
 

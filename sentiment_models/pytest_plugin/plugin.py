@@ -35,14 +35,15 @@ def pytest_configure(config: pytest.Config) -> None:
             for name, target in (variants or {}).items():
                 register_variant(name, target)
         values, option_params = read_config(config)
-        extra_rows = [row for rows in config.hook.pytest_bench_comparison_rows(config=config)
-                      for row in rows or ()]
+        extra_rows = [
+            row
+            for rows in config.hook.pytest_bench_comparison_rows(config=config)
+            for row in rows or ()
+        ]
         session = BenchSession(
             values,
             config.rootpath,
-            variant_params=parse_param_overrides(
-                option_params + list(values.run.variant_params)
-            ),
+            variant_params=parse_param_overrides(option_params + list(values.run.variant_params)),
             name_field=flag_name,
             extra_rows=extra_rows,
         )

@@ -39,5 +39,7 @@ def read_phrases(path: str | Path) -> tuple[str, ...]:
         if line.strip() and not line.lstrip().startswith("#")
     )
     if not phrases:
-        raise DataError(f"{{report.predict_file}} {file}: no phrases (expected one phrase per line)")
+        raise DataError(
+            f"{{report.predict_file}} {file}: no phrases (expected one phrase per line)"
+        )
     return phrases

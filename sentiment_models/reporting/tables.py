@@ -164,7 +164,9 @@ def _notes(store: ResultsStore) -> list[str]:
             f"variants it finished were updated ({', '.join(session.updated) or 'none'})."
         )
     dropped = {
-        reason: count for record in records.values() for reason, count in record.data.dropped.items()
+        reason: count
+        for record in records.values()
+        for reason, count in record.data.dropped.items()
     }
     if dropped:
         notes.append(

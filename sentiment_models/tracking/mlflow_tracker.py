@@ -332,7 +332,10 @@ def _datasets(splits: dict[str, Any]) -> list[tuple[Any, str]]:
 def _case_metrics(case: CaseRun) -> dict[str, float]:
     sections: list[tuple[str, Any]] = [("train_", case.train)]
     if case.result is not None:
-        evaluate = {**to_json(case.result.evaluate), "model_size_bytes": case.result.model_size_bytes}
+        evaluate = {
+            **to_json(case.result.evaluate),
+            "model_size_bytes": case.result.model_size_bytes,
+        }
         sections += [("evaluate_", evaluate), ("test_", case.result.test)]
     metrics: dict[str, float] = {}
     for prefix, values in sections:

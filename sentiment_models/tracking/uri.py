@@ -82,9 +82,13 @@ def check_reachable(uri: str, timeout: float = 10.0) -> None:
     try:
         with urllib.request.urlopen(health, timeout=timeout) as response:
             if response.status >= 400:
-                raise TrackingError(f"{{tracking.mlflow_uri}} {mask(uri)}: /health answered {response.status}")
+                raise TrackingError(
+                    f"{{tracking.mlflow_uri}} {mask(uri)}: /health answered {response.status}"
+                )
     except urllib.error.HTTPError as error:
-        raise TrackingError(f"{{tracking.mlflow_uri}} {mask(uri)}: /health answered {error.code}") from None
+        raise TrackingError(
+            f"{{tracking.mlflow_uri}} {mask(uri)}: /health answered {error.code}"
+        ) from None
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         raise TrackingError(

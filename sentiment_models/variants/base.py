@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sentiment_models.errors import BenchError
+from sentiment_models.serialize import to_json
 
 META_FILE = "variant.json"
 
@@ -143,7 +144,9 @@ class SentimentVariant(ABC):
                 problem = (limits or Range()).problem(item)
                 if problem:
                     raise ParameterError(
-                        f"variant {cls.name!r}, parameter {key}={_json_scalar(value)!r}: {problem}"
+                        f"variant {cls.name!r}, parameter {key}="
+                        f"{'|'.join(map(str, value)) if isinstance(value, list | tuple) else value!r}"
+                        f": {problem}"
                     )
             if isinstance(value, list | tuple) and not value:
                 raise ParameterError(
@@ -328,10 +331,11 @@ def _coerce(variant: str, key: str, value: Any, default: Any) -> Any:
 
 
 def _json_scalar(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list | tuple):
-        return "|".join(str(_json_scalar(item)) for item in value)
+    """A parameter as one JSON scalar: lists joined with ``|`` (as ``--variant-param``
+    writes them), anything else that is not a scalar as its text."""
+    value = to_json(value)
+    if isinstance(value, list):
+        return "|".join(str(item) for item in value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

@@ -13,6 +13,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from sentiment_models.preprocessing import TweetPreprocessor
+from sentiment_models.serialize import to_json
 from sentiment_models.variants.base import SentimentVariant
 
 MODEL_FILE = "model.skops"
@@ -72,7 +73,7 @@ class SklearnSearchVariant(SentimentVariant):
         )
         search.fit(cleaned, labels)
         self.search_results = _cv_results(search.cv_results_)
-        self.best_params_ = {key: _plain(value) for key, value in search.best_params_.items()}
+        self.best_params_ = to_json(search.best_params_)
         self.best_score_ = float(search.best_score_)
         best = search.best_estimator_
         _drop_stop_words_attribute(best)
@@ -161,10 +162,6 @@ def _drop_stop_words_attribute(estimator: Any) -> None:
         _drop_stop_words_attribute(child[1])
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _cv_results(results: dict[str, Any]) -> list[dict[str, Any]]:
     """``cv_results_`` as JSON-clean rows, one per candidate."""
     rows = []
@@ -174,6 +171,6 @@ def _cv_results(results: dict[str, Any]) -> list[dict[str, Any]]:
             if key == "params":
                 continue
             value = values[index]
-            row[key] = _plain(value) if not isinstance(value, float | int | str) else value
+            row[key] = to_json(value)
         rows.append(row)
     return rows
