@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make bench   set up .venv (once) and run the whole benchmark, writing results/
-#   make test    set up .venv (once), run the test suite and, beside it, the quick bench as an
+#   make test    set up .venv (once), run the test suite (2 workers), then the quick bench as an
 #                accuracy gate (make unit: the unit tests alone; make gate: the gated bench alone)
 # Extra arguments: make bench BENCH_ARGS="-k lstm --mlflow-uri=http://127.0.0.1:5000"
 
@@ -28,20 +28,10 @@ setup: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pytest bench --benchmark-autosave $(BENCH_ARGS)
 
-# The test suite (two pytest-xdist workers) and the gated quick bench run side by side: the
-# suite leaves part of the two cores idle (subprocesses, servers). Either failing fails `make
-# test`; the bench's log is printed after the suite's. Its timings are not comparable to a
-# bench run alone (only its accuracies are gated, and they do not depend on the load).
 test: $(STAMP)
-	@mkdir -p .cache
-	@$(BIN)/pytest bench --bench-profile quick --gate --no-mlflow --results-dir .cache/ci-quick \
-		-p no:cacheprovider > .cache/ci-quick.log 2>&1 & bench=$$!; \
-	$(BIN)/pytest tests -n 2 $(TEST_ARGS); tests=$$?; \
-	wait $$bench; gate=$$?; \
-	echo "---------- the gated quick bench (pytest bench --bench-profile quick --gate) ----------"; \
-	cat .cache/ci-quick.log; \
-	echo "make test: test suite exit $$tests, gated quick bench exit $$gate"; \
-	test $$tests -eq 0 && test $$gate -eq 0
+	$(BIN)/pytest tests -n 2 --dist loadgroup $(TEST_ARGS)
+	$(BIN)/pytest bench --bench-profile quick --gate --no-mlflow --results-dir .cache/ci-quick \
+		--train-score-rows 1000
 
 unit: $(STAMP)
 	$(BIN)/pytest tests -m "not integration"

@@ -133,6 +133,7 @@ def _glob(message: str) -> str:
     return message.replace("[", "\x00").replace("]", "[]]").replace("\x00", "[[]")
 
 
+@pytest.mark.xdist_group("finished-results")  # one worker builds the module fixture once
 @pytest.mark.parametrize("fault", list(DATA_FAULTS))
 def test_bad_input_stops_before_training_and_keeps_results(
     fault, pytester, bench_dir, tmp_path, finished_results
@@ -292,6 +293,7 @@ def served_model(tmp_path_factory, tiny_rows):
         yield url
 
 
+@pytest.mark.xdist_group("served-model")  # one worker starts the served model once
 @pytest.mark.parametrize("fault", list(REQUEST_FAULTS))
 def test_served_model_answers_bad_requests_without_crashing(fault, served_model):
     payload, expected = REQUEST_FAULTS[fault]

@@ -1,8 +1,7 @@
-"""Profiles, accuracy gates, the baseline file, the trade-off plot and determinism."""
+"""Profiles, accuracy gates, the baseline file and the trade-off plot."""
 
 import json
 
-import numpy as np
 import pytest
 
 from sentiment_models.config import RunConfig
@@ -11,7 +10,7 @@ from sentiment_models.gates import Gate, read_baseline, read_floors, update_base
 from sentiment_models.profiles import PROFILES, get_profile, profile_params
 from sentiment_models.reporting.tradeoff import pareto_front, render_tradeoff
 from sentiment_models.results import ResultsStore
-from sentiment_models.variants import create_variant, variant_class, variant_names
+from sentiment_models.variants import variant_class, variant_names
 from tests.helpers import make_result, scores
 
 
@@ -93,27 +92,6 @@ def test_pareto_front_and_plot():
     image = render_tradeoff(store, ["a", "b", "c", "d"])
     assert image.startswith(b"\x89PNG") and image == render_tradeoff(store, ["a", "b", "c", "d"])
     assert render_tradeoff(ResultsStore(), []) is None
-
-
-DETERMINISTIC = [name for name in variant_names() if variant_class(name).deterministic]
-
-
-@pytest.mark.parametrize("name", DETERMINISTIC)
-def test_same_seed_gives_the_same_predictions(name, tiny_rows, tiny_roberta):
-    """Two trainings with one seed under the tiny profile predict identically."""
-    texts = [text for text, _ in tiny_rows]
-    labels = [label for _, label in tiny_rows]
-    params = profile_params(variant_class(name), PROFILES["tiny"])
-    if name == "minilm-finetuned":
-        params.update(frozen_layers=5, validation_checks=2)
-    if name == "roberta-tweeteval":
-        params["model"] = str(tiny_roberta)
-    runs = []
-    for _ in range(2):
-        variant = create_variant(name, seed=7, **params)
-        variant.fit(texts[40:], labels[40:], validation=(texts[:40], labels[:40]))
-        runs.append(variant.predict_proba(texts[:40]))
-    np.testing.assert_array_equal(runs[0], runs[1])
 
 
 def test_gate_bites_through_the_plugin(pytester, bench_dir):

@@ -258,6 +258,7 @@ def post(url, payload):
         return error.code, json.loads(error.read() or b"{}")
 
 
+@pytest.mark.xdist_group("mlflow-server")
 def test_real_server_round_trip_and_model_serving(pytester, bench_dir, server, tmp_path):
     result = run_bench(pytester, bench_dir, server)
     result.assert_outcomes(passed=4)

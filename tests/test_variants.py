@@ -14,7 +14,9 @@ from sentiment_models.variants import (
     variant_names,
 )
 
-pytestmark = pytest.mark.integration  # trains every registered variant
+# trains every registered variant; one worker under `pytest -n 2 --dist loadgroup` (make test),
+# so the module's trained variants are built once
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("trained-variants")]
 
 
 def tiny(name: str) -> dict:
@@ -22,19 +24,30 @@ def tiny(name: str) -> dict:
     return profile_params(variant_class(name), PROFILES["tiny"])
 
 
-@pytest.fixture(scope="module")
-def trained(request, tiny_rows, tiny_roberta):
+def fit_tiny(name: str, tiny_rows, tiny_roberta):
+    """``name`` trained on 200 real tweets under its tiny profile, seed 0."""
     texts = [text for text, _ in tiny_rows]
     labels = [label for _, label in tiny_rows]
-    validation = (texts[:40], labels[:40])
-    models = {}
-    for name in variant_names():
-        params = tiny(name)
-        if name == "roberta-tweeteval":
-            params["model"] = str(tiny_roberta)
-        variant = create_variant(name, seed=0, **params)
-        models[name] = variant.fit(texts[40:], labels[40:], validation=validation)
-    return models
+    params = tiny(name)
+    if name == "roberta-tweeteval":
+        params["model"] = str(tiny_roberta)
+    variant = create_variant(name, seed=0, **params)
+    return variant.fit(texts[40:], labels[40:], validation=(texts[:40], labels[:40]))
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_rows, tiny_roberta):
+    return {name: fit_tiny(name, tiny_rows, tiny_roberta) for name in variant_names()}
+
+
+@pytest.mark.parametrize(
+    "name", [name for name in variant_names() if variant_class(name).deterministic]
+)
+def test_same_seed_gives_the_same_predictions(trained, name, tiny_rows, tiny_roberta):
+    """A second training with the same seed predicts identically, bit for bit."""
+    texts = [text for text, _ in tiny_rows[:40]]
+    again = fit_tiny(name, tiny_rows, tiny_roberta)
+    np.testing.assert_array_equal(again.predict_proba(texts), trained[name].predict_proba(texts))
 
 
 @pytest.mark.parametrize("name", variant_names())
