@@ -8,7 +8,7 @@ import pytest
 
 from sentiment_models.config import BenchConfig, Option, all_options, option_for
 from sentiment_models.errors import BenchError
-from sentiment_models.variants import PARAM_OPTIONS
+from sentiment_models.variants import PARAM_OPTIONS, variant_names
 
 GROUP = ("sentiment-bench", "sentiment model benchmark")
 
@@ -69,7 +69,7 @@ def flag_name(field_path: str) -> str:
     for option in PARAM_OPTIONS:
         if (option.variant, option.param) == (variant, param):
             return option.flag
-    return f"--variant-param {field_path}" if "-" in variant or param else field_path
+    return f"--variant-param {field_path}" if variant in variant_names() else field_path
 
 
 def usage_error(error: BenchError) -> pytest.UsageError:

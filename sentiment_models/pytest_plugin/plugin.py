@@ -97,7 +97,7 @@ def pytest_runtest_call(item: pytest.Item):
         session = item.config.stash[SESSION_KEY]
         try:
             failures = session.check_gate(name)
-        except (BenchError, OSError) as error:
+        except (ValueError, OSError) as error:  # e.g. an unreadable baseline file
             session.runner(name).errors["evaluate"] = f"gate: {error}"
             raise
         if failures:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sentiment_models.gates import Gate
     from sentiment_models.pytest_plugin.case import CaseRunner
     from sentiment_models.reporting.tables import Row
-    from sentiment_models.results import CaseResult, Provenance
+    from sentiment_models.results import CaseResult, DataFacts, Provenance
 
 
 @dataclass
@@ -71,6 +71,7 @@ class BenchSession:
         self._splits: DatasetSplits | None = None
         self._workdir: Path | None = None
         self._provenance: Provenance | None = None
+        self._facts: DataFacts | None = None
 
     # -- before any case ---------------------------------------------------------------------
     def params_for(self, variant: str) -> dict[str, Any]:
@@ -139,7 +140,7 @@ class BenchSession:
             for context, (name, part, data) in parts.items()
         }
         self.tracker.start(
-            facts={**splits.facts().flat(), **self.options_summary()}, tags=tags, datasets=datasets
+            facts={**self.facts().flat(), **self.options_summary()}, tags=tags, datasets=datasets
         )
 
     def options_summary(self) -> dict[str, object]:
@@ -217,7 +218,7 @@ class BenchSession:
             test=evaluated.test,
             model_size_bytes=evaluated.model_size_bytes,
             predictions=evaluated.predictions,
-            data=self.splits.facts(),
+            data=self.facts(),
             provenance=self.provenance(),
         )
 
@@ -246,6 +247,12 @@ class BenchSession:
         )
 
     # -- provenance ---------------------------------------------------------------------------
+    def facts(self) -> DataFacts:
+        """What every result records about the split (digests computed once)."""
+        if self._facts is None:
+            self._facts = self.splits.facts()
+        return self._facts
+
     def provenance(self) -> Provenance:
         if self._provenance is None:
             from sentiment_models.results import Provenance
