@@ -148,7 +148,7 @@ def test_bad_input_stops_before_training_and_keeps_results(
     if "--data-path" in extra and "--data-path" in args:
         index = args.index("--data-path")
         del args[index : index + 2]
-    result = pytester.runpytest_subprocess(*args, "--mlflow-uri", "sqlite:///x.db", *extra)
+    result = pytester.runpytest_inprocess(*args, "--mlflow-uri", "sqlite:///x.db", *extra)
     assert result.ret == 4, result.stdout.str()[-2000:]
     result.stderr.fnmatch_lines([_glob(f"ERROR: {message}")])
     output = result.stdout.str() + result.stderr.str()

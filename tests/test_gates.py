@@ -138,6 +138,6 @@ def test_other_profiles_write_their_own_results_folder(pytester, bench_dir):
 
 
 def test_unknown_profile_is_a_usage_error(pytester, bench_dir):
-    result = pytester.runpytest_subprocess(*bench_dir, "--bench-profile", "fast")
+    result = pytester.runpytest_inprocess(*bench_dir, "--bench-profile", "fast")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: --bench-profile fast: expected one of full, quick, tiny"])

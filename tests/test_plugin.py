@@ -110,7 +110,7 @@ def test_predict_file_and_variant_params(pytester, bench_dir, tmp_path):
 
 
 def test_unknown_dataset_stops_before_any_case(pytester, bench_dir):
-    result = pytester.runpytest_subprocess(*bench_dir, "--dataset", "imdb")
+    result = pytester.runpytest_inprocess(*bench_dir, "--dataset", "imdb")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*ERROR: --dataset imdb: unknown dataset; expected one of*"])
     assert not (pytester.path / "results").exists()
@@ -126,15 +126,15 @@ def test_bad_data_files_stop_the_session_with_one_message(pytester, bench_dir, t
         args = [
             a if a != bench_dir[bench_dir.index("--data-path") + 1] else path for a in bench_dir
         ]
-        result = pytester.runpytest_subprocess(*args)
+        result = pytester.runpytest_inprocess(*args)
         assert result.ret == 4, path
         result.stderr.fnmatch_lines([f"ERROR: {message}"])
-    result = pytester.runpytest_subprocess(*bench_dir, "--text-column", "tweet")
+    result = pytester.runpytest_inprocess(*bench_dir, "--text-column", "tweet")
     result.stderr.fnmatch_lines(["ERROR: *no column 'tweet' (--text-column)*"])
 
 
 def test_bad_variant_param_is_a_usage_error(pytester, bench_dir):
-    result = pytester.runpytest_subprocess(*bench_dir, "--variant-param", "simple.depth=3")
+    result = pytester.runpytest_inprocess(*bench_dir, "--variant-param", "simple.depth=3")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: variant 'simple' has no parameter depth*"])
 
@@ -271,7 +271,7 @@ def test_a_conftest_registers_a_variant_that_is_benchmarked_tracked_and_tabled(p
 
 
 def test_settings_checked_against_the_data_fail_before_training(pytester, bench_dir):
-    result = pytester.runpytest_subprocess(*bench_dir, "-k", "simple", "--train-score-rows", "2")
+    result = pytester.runpytest_inprocess(*bench_dir, "-k", "simple", "--train-score-rows", "2")
     assert result.ret == 4
     result.stderr.fnmatch_lines(
         ["ERROR: --train-score-rows 2: fewer rows than the 3 classes; expected at least 3"]
@@ -282,6 +282,6 @@ def test_settings_checked_against_the_data_fail_before_training(pytester, bench_
         ("--data-encoding", "bogus", "ERROR: --data-encoding bogus: unknown text encoding*"),
         ("--variant-param", "lstm.epochs=0", "ERROR: variant 'lstm', parameter epochs=0: *"),
     ):
-        result = pytester.runpytest_subprocess(*bench_dir, flag, value)
+        result = pytester.runpytest_inprocess(*bench_dir, flag, value)
         assert result.ret == 4, flag
         result.stderr.fnmatch_lines([message])

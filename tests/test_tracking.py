@@ -223,7 +223,7 @@ def test_transformer_and_lexicon_models_are_logged_as_raw_text_models(
 
 def test_unreachable_uri_stops_before_training(pytester, bench_dir):
     uri = f"http://carol:pa55word@127.0.0.1:{free_port()}"
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest_inprocess(
         *[a for a in bench_dir if a != "--no-mlflow"], "--mlflow-uri", uri
     )
     assert result.ret == 4

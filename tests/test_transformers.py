@@ -180,7 +180,7 @@ def test_unreachable_checkpoint_is_skipped_with_its_reason(pytester, bench_dir, 
 
 
 def test_bad_hf_model_path_stops_before_training(pytester, bench_dir):
-    result = pytester.runpytest_subprocess(*bench_dir, "--hf-model", "./no-such-model")
+    result = pytester.runpytest_inprocess(*bench_dir, "--hf-model", "./no-such-model")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: --hf-model './no-such-model': no such folder*"])
     assert not (pytester.path / "results").exists()
