@@ -29,7 +29,7 @@ bench: $(STAMP)
 	$(BIN)/pytest bench --benchmark-autosave $(BENCH_ARGS)
 
 test: $(STAMP)
-	$(BIN)/pytest tests -n 2 --dist loadgroup $(TEST_ARGS)
+	$(BIN)/pytest tests -n 2 $(TEST_ARGS)
 	$(BIN)/pytest bench --bench-profile quick --gate --no-mlflow --results-dir .cache/ci-quick \
 		--train-score-rows 1000
 

@@ -52,6 +52,10 @@ def _import_heavy_modules_first(tmp_path_factory):
     imported during that test; torch, TensorFlow and SQLAlchemy crash when imported twice in
     one process. Importing them here, before any test, keeps them out of that churn."""
     import keras  # noqa: F401 - TensorFlow backend, imported for its side effect
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
     import mlflow
     import skops.io  # noqa: F401 - imports every scikit-learn estimator, and torch with them
     from transformers import (  # noqa: F401 - transformers loads its modules lazily

@@ -133,7 +133,6 @@ def _glob(message: str) -> str:
     return message.replace("[", "\x00").replace("]", "[]]").replace("\x00", "[[]")
 
 
-@pytest.mark.xdist_group("finished-results")  # one worker builds the module fixture once
 @pytest.mark.parametrize("fault", list(DATA_FAULTS))
 def test_bad_input_stops_before_training_and_keeps_results(
     fault, pytester, bench_dir, tmp_path, finished_results
@@ -162,7 +161,7 @@ def test_empty_rows_are_dropped_counted_and_reported(pytester, bench_dir, tiny_r
     path = write_csv(pytester.path / "with_empty.csv", rows)
     args = list(bench_dir)
     args[args.index("--data-path") + 1] = str(path)
-    result = pytester.runpytest_subprocess(*args, "-k", "simple")
+    result = pytester.runpytest_inprocess(*args, "-k", "simple")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*dropped on load: 3*"])
     comparison = (pytester.path / "results" / "comparison.md").read_text()
@@ -293,7 +292,6 @@ def served_model(tmp_path_factory, tiny_rows):
         yield url
 
 
-@pytest.mark.xdist_group("served-model")  # one worker starts the served model once
 @pytest.mark.parametrize("fault", list(REQUEST_FAULTS))
 def test_served_model_answers_bad_requests_without_crashing(fault, served_model):
     payload, expected = REQUEST_FAULTS[fault]

@@ -97,7 +97,7 @@ def test_pareto_front_and_plot():
 def test_gate_bites_through_the_plugin(pytester, bench_dir):
     baseline = pytester.path / "baseline.json"
     args = [*bench_dir, "-k", "simple", "--bench-profile", "tiny", f"--baseline={baseline}"]
-    result = pytester.runpytest_subprocess(*args, "--update-baseline")
+    result = pytester.runpytest_inprocess(*args, "--update-baseline")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         ["*baseline updated for the tiny profile: simple in *baseline.json*"]
@@ -106,9 +106,9 @@ def test_gate_bites_through_the_plugin(pytester, bench_dir):
     assert set(stored) >= {"accuracy", "macro_recall", "commit", "date"}
     assert (pytester.path / "results" / "comparison.md").read_text().count("tiny (") == 1
 
-    pytester.runpytest_subprocess(*args, "--gate").assert_outcomes(passed=2)
+    pytester.runpytest_inprocess(*args, "--gate").assert_outcomes(passed=2)
 
-    weakened = pytester.runpytest_subprocess(*args, "--gate", "--sample-size", "6")
+    weakened = pytester.runpytest_inprocess(*args, "--gate", "--sample-size", "6")
     weakened.assert_outcomes(passed=1, failed=1)
     weakened.stdout.fnmatch_lines(
         [
@@ -119,7 +119,7 @@ def test_gate_bites_through_the_plugin(pytester, bench_dir):
     comparison = (pytester.path / "results" / "comparison.md").read_text()
     assert "gate failed: simple: accuracy" in comparison
 
-    missing = pytester.runpytest_subprocess(
+    missing = pytester.runpytest_inprocess(
         *bench_dir, "-k", "linear", "--bench-profile", "tiny", f"--baseline={baseline}", "--gate"
     )
     missing.assert_outcomes(passed=1, failed=1)
@@ -130,7 +130,7 @@ def test_other_profiles_write_their_own_results_folder(pytester, bench_dir):
     args = [a for a in bench_dir]
     index = args.index("--results-dir")
     del args[index : index + 2]
-    result = pytester.runpytest_subprocess(*args, "-k", "simple", "--bench-profile", "tiny")
+    result = pytester.runpytest_inprocess(*args, "-k", "simple", "--bench-profile", "tiny")
     result.assert_outcomes(passed=2)
     assert (pytester.path / "results" / "tiny" / "comparison.md").is_file()
     assert (pytester.path / "results" / "tiny" / "tradeoff.png").is_file()

@@ -30,7 +30,7 @@ def test_options_are_documented_in_help(pytester):
 
 
 def test_every_variant_has_two_phases_with_its_name_as_id(pytester, bench_dir):
-    result = pytester.runpytest_subprocess(*bench_dir, "--collect-only", "-q")
+    result = pytester.runpytest_inprocess(*bench_dir, "--collect-only", "-q")
     result.stdout.fnmatch_lines(
         [
             "*test_models.py::test_train[[]simple[]]",
@@ -43,7 +43,7 @@ def test_every_variant_has_two_phases_with_its_name_as_id(pytester, bench_dir):
 
 def test_k_selection_runs_one_variant_and_writes_tables_and_json(pytester, bench_dir):
     report = pytester.path / "bench.json"
-    result = pytester.runpytest_subprocess(*bench_dir, "-k", "simple", f"--benchmark-json={report}")
+    result = pytester.runpytest_inprocess(*bench_dir, "-k", "simple", f"--benchmark-json={report}")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
@@ -71,8 +71,8 @@ def test_k_selection_runs_one_variant_and_writes_tables_and_json(pytester, bench
 
 
 def test_subset_run_keeps_other_columns(pytester, bench_dir):
-    pytester.runpytest_subprocess(*bench_dir, "-k", "linear").assert_outcomes(passed=2)
-    pytester.runpytest_subprocess(*bench_dir, "-k", "simple").assert_outcomes(passed=2)
+    pytester.runpytest_inprocess(*bench_dir, "-k", "linear").assert_outcomes(passed=2)
+    pytester.runpytest_inprocess(*bench_dir, "-k", "simple").assert_outcomes(passed=2)
     stored = json.loads((pytester.path / "results" / "results.json").read_text())
     assert set(stored["variants"]) == {"simple", "linear"}
     assert stored["session"]["updated"] == ["simple"]
@@ -148,8 +148,8 @@ def test_no_bench_cases_means_no_data_loading(pytester):
 
 def test_a_failing_variant_fails_alone_and_keeps_its_old_column(pytester, bench_dir):
     classic = ["-k", "simple or linear"]
-    pytester.runpytest_subprocess(*bench_dir, *classic).assert_outcomes(passed=4)
-    result = pytester.runpytest_subprocess(  # valid, but no term is in 100,000 tweets
+    pytester.runpytest_inprocess(*bench_dir, *classic).assert_outcomes(passed=4)
+    result = pytester.runpytest_inprocess(  # valid, but no term is in 100,000 tweets
         *bench_dir, *classic, "--variant-param", "linear.min_df=100000"
     )
     result.assert_outcomes(passed=2, failed=2)

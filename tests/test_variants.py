@@ -14,9 +14,7 @@ from sentiment_models.variants import (
     variant_names,
 )
 
-# trains every registered variant; one worker under `pytest -n 2 --dist loadgroup` (make test),
-# so the module's trained variants are built once
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("trained-variants")]
+pytestmark = pytest.mark.integration  # trains every registered variant (once per worker)
 
 
 def tiny(name: str) -> dict:
