@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -435,12 +435,3 @@ def _default(item: Any) -> Any:
     if item.default_factory is not MISSING:
         return item.default_factory()
     return None
-
-
-def flat(config: BenchConfig) -> Mapping[str, Any]:
-    """``{field path: value}`` of every option, for tracking and comparison of sessions."""
-    values: dict[str, Any] = {}
-    for path, _, _, _ in all_options():
-        section, name = path.split(".")
-        values[path] = getattr(getattr(config, section), name)
-    return values
