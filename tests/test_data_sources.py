@@ -205,27 +205,47 @@ def test_too_few_rows_to_split(tmp_path):
 
 def test_eval_dataset_aligns_labels_by_name(tiny_csv, tmp_path):
     other = write_csv(tmp_path / "other.csv", [("good", "Positive"), ("bad", "NEGATIVE")])
+    third = write_csv(tmp_path / "third.csv", [("meh", "neutral"), ("ok", "positive")])
     splits = load_splits(
         DataConfig(
-            dataset="csv", data_path=str(tiny_csv), eval_dataset="csv", eval_data_path=str(other)
+            dataset="csv",
+            data_path=str(tiny_csv),
+            eval_datasets=(f"csv={other}", f"csv={third}"),
         ),
         SplitConfig(),
     )
-    assert splits.test.labels.tolist() == ["positive", "negative"]
-    assert splits.eval_dataset == "csv:other.csv"
-    assert splits.facts().eval_digest == splits.eval_digest
+    assert list(splits.evaluations) == ["csv:other.csv", "csv:third.csv"]
+    assert splits.evaluations["csv:other.csv"].labels.tolist() == ["positive", "negative"]
+    assert splits.facts().transfer == {
+        name: data.digest for name, data in splits.evaluations.items()
+    }
+    # the in-domain test split is kept; one --eval-dataset may take --eval-data-path
+    assert len(splits.test) > 2
+    single = DataConfig(
+        dataset="csv", data_path=str(tiny_csv), eval_datasets=("csv",), eval_data_path=str(other)
+    )
+    assert list(load_splits(single, SplitConfig()).evaluations) == ["csv:other.csv"]
+    none = DataConfig(dataset="csv", data_path=str(tiny_csv), eval_datasets=("none",))
+    assert load_splits(none, SplitConfig()).evaluations == {}
+
+
+def test_twitter_entity_is_split_by_tweet_id_without_its_fourth_class():
+    from sentiment_models.data.sources import load_twitter_entity
+
+    data = load_twitter_entity(training())
+    assert data.test.classes == ("negative", "neutral", "positive")
+    assert data.train.dropped["irrelevant_label"] > 10_000
+    seen = {" ".join(t.casefold().split()) for t in [*data.train.texts, *data.validation.texts]}
+    assert not {" ".join(t.casefold().split()) for t in data.test.texts} & seen
+    assert data.test.dropped["text_in_training"] > 0
+    assert 1_500 < len(data.test) < 2_500  # one row per tweet id, a fifth of the ids
 
 
 def test_eval_dataset_with_foreign_labels_is_refused(tiny_csv, tmp_path):
     other = write_csv(tmp_path / "other.csv", [("good", "joy"), ("bad", "anger")])
     with pytest.raises(DataError, match=r"labels \['anger', 'joy'\] have no counterpart"):
         load_splits(
-            DataConfig(
-                dataset="csv",
-                data_path=str(tiny_csv),
-                eval_dataset="csv",
-                eval_data_path=str(other),
-            ),
+            DataConfig(dataset="csv", data_path=str(tiny_csv), eval_datasets=(f"csv={other}",)),
             SplitConfig(),
         )
 

@@ -2,66 +2,126 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from sentiment_models.config import RunConfig
+from sentiment_models.data import DatasetSplits, LabelledTexts
 from sentiment_models.errors import FieldError
 from sentiment_models.gates import Gate, read_baseline, read_floors, update_baseline
 from sentiment_models.profiles import PROFILES, get_profile, profile_params
 from sentiment_models.reporting.tradeoff import pareto_front, render_tradeoff
-from sentiment_models.results import ResultsStore
+from sentiment_models.results import EvaluateResult, ResultsStore, Timing, encode_items
 from sentiment_models.variants import variant_class, variant_names
-from tests.helpers import make_result, scores
+from tests.helpers import CLASSES, ITEMS, item_labels, make_result, predicted_with, scores
+
+
+def _split(n_items: int = ITEMS) -> DatasetSplits:
+    names = np.asarray(CLASSES, dtype=object)
+    test = LabelledTexts(
+        texts=np.asarray([f"tweet {i}" for i in range(n_items)], dtype=object),
+        labels=names[item_labels(n_items)],
+        name="t",
+        origin="t",
+    )
+    return DatasetSplits(test, test, test, "t", "t", "d" * 64, 0, CLASSES)
+
+
+def _runs(accuracy: float, seeds=(0,), split=None) -> dict:
+    """This session's runs as the gate gets them: seed -> (split, evaluate result)."""
+    split = split or _split()
+    return {
+        seed: (
+            split,
+            EvaluateResult(
+                timing=Timing(1.0, 1.0),
+                test=scores(accuracy, accuracy),
+                model_size_bytes=1,
+                predictions=(),
+                predicted=encode_items(predicted_with(accuracy, seed + 10, len(split.test))),
+            ),
+        )
+        for seed in seeds
+    }
+
+
+def _baseline_record(accuracy: float, seeds=(0, 1, 2)):
+    record = make_result("lstm", accuracy, seeds=seeds, test_digest=_split().test.digest)
+    return record
 
 
 @pytest.fixture
 def baseline(tmp_path):
     path = tmp_path / "baseline.json"
-    update_baseline(path, "quick", {"lstm": scores(0.748, 0.70)})
+    update_baseline(path, "quick", {"lstm": _baseline_record(0.75)})
     return path
 
 
-def test_drop_beyond_tolerance_fails_with_the_numbers(baseline):
-    failures = Gate(baseline, 0.02).check("lstm", "quick", scores(0.712, 0.71))
-    assert failures == ["lstm: accuracy 0.712 < baseline 0.748 - 0.02 (quick profile)"]
+def test_a_significant_drop_beyond_the_smallest_effect_fails_with_its_p_value(baseline):
+    verdict = Gate(baseline, alpha=0.01, min_effect=0.005).check("lstm", "quick", _runs(0.60))
+    (failure,) = [f for f in verdict.failures if "accuracy" in f.split(":")[1]]
+    assert failure.startswith("lstm: accuracy 0.6000 vs baseline 0.7500 (drop +0.1500")
+    assert "one-sided p < 0.0005, paired bootstrap over the test items and seeds" in failure
+    assert "a significant drop (alpha 0.01) larger than 0.005" in failure
 
 
-def test_small_drops_and_improvements_pass(baseline):
-    gate = Gate(baseline, 0.02)
-    assert gate.check("lstm", "quick", scores(0.729, 0.69)) == []
-    assert gate.check("lstm", "quick", scores(0.95, 0.9)) == []
+def test_noise_passes_with_a_warning_and_improvements_pass_silently(baseline):
+    gate = Gate(baseline, alpha=0.01, min_effect=0.005)
+    # 0.74 on 300 items against 0.75: one point, far from significant
+    verdict = gate.check("lstm", "quick", _runs(0.74, seeds=(3, 4, 5)))
+    assert verdict.failures == []
+    assert any(
+        "gate passed lstm with a drop" in w and "not significant" in w for w in verdict.warnings
+    )
+    better = gate.check("lstm", "quick", _runs(0.9))
+    assert better.failures == [] and better.warnings == []
 
 
-def test_missing_baseline_says_how_to_create_it(baseline):
-    (failure,) = Gate(baseline).check("linear", "quick", scores(0.9, 0.9))
+def test_a_significant_drop_smaller_than_the_smallest_effect_passes(baseline):
+    verdict = Gate(baseline, alpha=0.5, min_effect=0.2).check("lstm", "quick", _runs(0.60))
+    assert verdict.failures == []
+    assert any("within --gate-min-effect 0.2" in warning for warning in verdict.warnings)
+
+
+def test_missing_or_old_or_foreign_baselines_say_how_to_rebuild(baseline, tmp_path):
+    (failure,) = Gate(baseline).check("linear", "quick", _runs(0.9)).failures
     assert "no baseline for the quick profile" in failure
     assert "pytest bench --bench-profile quick -k linear --update-baseline" in failure
-    assert (
-        "no baseline for the full profile" in Gate(baseline).check("lstm", "full", scores(1, 1))[0]
-    )
+    other = _split(ITEMS + 3)
+    (failure,) = Gate(baseline).check("lstm", "quick", _runs(0.9, split=other)).failures
+    assert "was made on another test split" in failure and "--update-baseline" in failure
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"profiles": {"quick": {"lstm": {"accuracy": 0.7}}}}))
+    (failure,) = Gate(old).check("lstm", "quick", _runs(0.9)).failures
+    assert "has no per-item predictions (an older format)" in failure
+
+
+def test_a_baseline_holding_nan_fails(baseline):
+    document = json.loads(baseline.read_text())
+    document["profiles"]["quick"]["lstm"]["seeds"]["0"]["accuracy"] = None
+    baseline.write_text(json.dumps(document))
+    failures = Gate(baseline).check("lstm", "quick", _runs(0.9)).failures
+    assert any("baseline's accuracy holds" in failure for failure in failures)
 
 
 def test_floors_apply_per_variant_or_to_all(baseline):
-    gate = Gate(baseline, 0.02, {"*": {"macro_recall": 0.75}, "lstm": {"accuracy": 0.8}})
-    failures = gate.check("lstm", "quick", scores(0.76, 0.72))
+    floors = {"*": {"macro_recall": 0.95}, "lstm": {"accuracy": 0.95}}
+    failures = Gate(baseline, floors=floors).check("lstm", "quick", _runs(0.9)).failures
     assert failures == [
-        "lstm: accuracy 0.760 < floor 0.800 (pyproject.toml [tool.sentiment-bench.floors])",
-        "lstm: macro_recall 0.720 < floor 0.750 (pyproject.toml [tool.sentiment-bench.floors])",
+        "lstm: accuracy 0.9000 < floor 0.9500 (pyproject.toml [tool.sentiment-bench.floors])",
+        "lstm: macro_recall 0.9000 < floor 0.9500 (pyproject.toml [tool.sentiment-bench.floors])",
     ]
 
 
 def test_update_keeps_other_variants_and_profiles(baseline):
-    update_baseline(baseline, "quick", {"simple": scores(0.5, 0.4)})
-    update_baseline(
-        baseline,
-        "full",
-        {"lstm": scores(0.76, 0.74)},
-        provenance={"commit": "abc"},
-    )
+    update_baseline(baseline, "quick", {"simple": make_result("simple", 0.5)})
+    update_baseline(baseline, "full", {"lstm": _baseline_record(0.76)}, provenance={"commit": "c"})
     stored = read_baseline(baseline)
-    assert stored["quick"]["lstm"] == {"accuracy": 0.748, "macro_recall": 0.7}
-    assert stored["quick"]["simple"] == {"accuracy": 0.5, "macro_recall": 0.4}
-    assert stored["full"]["lstm"]["commit"] == "abc"
+    assert set(stored["quick"]["lstm"]["seeds"]) == {"0", "1", "2"}
+    assert stored["quick"]["lstm"]["seeds"]["1"]["accuracy"] == 0.75
+    assert stored["quick"]["simple"]["seeds"]["0"]["accuracy"] == 0.5
+    assert stored["full"]["lstm"]["commit"] == "c"
+    assert stored["quick"]["lstm"]["test_digest"] == _split().test.digest
 
 
 def test_floors_are_read_from_pyproject(tmp_path):
@@ -88,42 +148,58 @@ def test_profiles():
 def test_pareto_front_and_plot():
     points = {"a": (1.0, 0.6), "b": (10.0, 0.7), "c": (20.0, 0.65), "d": (100.0, 0.8)}
     assert pareto_front(points) == ["a", "b", "d"]
-    store = ResultsStore(variants={n: make_result(n, a, seconds=t) for n, (t, a) in points.items()})
-    image = render_tradeoff(store, ["a", "b", "c", "d"])
-    assert image.startswith(b"\x89PNG") and image == render_tradeoff(store, ["a", "b", "c", "d"])
+    store = ResultsStore(
+        variants={
+            **{n: make_result(n, a, seconds=t, seeds=(0, 1)) for n, (t, a) in points.items()},
+            "lexicon": make_result("lexicon", 0.5, seconds=0.001, trained=False),
+        }
+    )
+    image = render_tradeoff(store, ["a", "b", "c", "d", "lexicon"])
+    assert image.startswith(b"\x89PNG")
+    assert image == render_tradeoff(store, ["a", "b", "c", "d", "lexicon"])
     assert render_tradeoff(ResultsStore(), []) is None
 
 
 def test_gate_bites_through_the_plugin(pytester, bench_dir):
     baseline = pytester.path / "baseline.json"
-    args = [*bench_dir, "-k", "simple", "--bench-profile", "tiny", f"--baseline={baseline}"]
-    result = pytester.runpytest_inprocess(*args, "--update-baseline")
-    result.assert_outcomes(passed=2)
+    args = [*bench_dir, "-k", "linear", "--bench-profile", "tiny", f"--baseline={baseline}"]
+    result = pytester.runpytest_inprocess(*args, "--seeds", "0,1", "--update-baseline")
+    result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
-        ["*baseline updated for the tiny profile: simple in *baseline.json*"]
+        ["*baseline updated for the tiny profile: linear (seeds 0, 1) in *baseline.json*"]
     )
-    stored = json.loads(baseline.read_text())["profiles"]["tiny"]["simple"]
-    assert set(stored) >= {"accuracy", "macro_recall", "commit", "date"}
+    stored = json.loads(baseline.read_text())["profiles"]["tiny"]["linear"]
+    assert set(stored) >= {"seeds", "labels", "test_digest", "commit", "date"}
+    assert set(stored["seeds"]) == {"0", "1"}
     assert (pytester.path / "results" / "comparison.md").read_text().count("tiny (") == 1
 
-    pytester.runpytest_inprocess(*args, "--gate").assert_outcomes(passed=2)
+    # the unchanged code with other seeds passes
+    pytester.runpytest_inprocess(*args, "--gate", "--seeds", "2,3").assert_outcomes(passed=4)
 
-    weakened = pytester.runpytest_inprocess(*args, "--gate", "--sample-size", "6")
+    # a planted regression: no regularisation left to learn with
+    weakened = pytester.runpytest_inprocess(
+        *args, "--gate", "--variant-param", "linear.C_grid=0.00001"
+    )
     weakened.assert_outcomes(passed=1, failed=1)
     weakened.stdout.fnmatch_lines(
         [
-            "*_ test_evaluate[[]simple[]] _*",
-            "*simple: accuracy 0.* < baseline 0.* - 0.02 (tiny profile)*",
+            "*_ test_evaluate[[]linear-seed0[]] _*",
+            "*linear: macro_recall 0.* vs baseline 0.* (drop +0.*; one-sided p * paired bootstrap*"
+            "a significant drop (alpha 0.01) larger than 0.005*",
         ]
     )
     comparison = (pytester.path / "results" / "comparison.md").read_text()
-    assert "gate failed: simple: accuracy" in comparison
+    assert "seed 0: gate failed: linear: macro_recall" in comparison
 
     missing = pytester.runpytest_inprocess(
-        *bench_dir, "-k", "linear", "--bench-profile", "tiny", f"--baseline={baseline}", "--gate"
+        *bench_dir, "-k", "simple", "--bench-profile", "tiny", f"--baseline={baseline}", "--gate"
     )
     missing.assert_outcomes(passed=1, failed=1)
-    missing.stdout.fnmatch_lines(["*linear: no baseline for the tiny profile*--update-baseline*"])
+    missing.stdout.fnmatch_lines(["*simple: no baseline for the tiny profile*--update-baseline*"])
+
+    other_split = pytester.runpytest_inprocess(*args, "--gate", "--seed", "7")
+    other_split.assert_outcomes(passed=1, failed=1)
+    other_split.stdout.fnmatch_lines(["*linear: the tiny baseline was made on another test split*"])
 
 
 def test_other_profiles_write_their_own_results_folder(pytester, bench_dir):

@@ -33,12 +33,42 @@ def test_every_variant_has_two_phases_with_its_name_as_id(pytester, bench_dir):
     result = pytester.runpytest_inprocess(*bench_dir, "--collect-only", "-q")
     result.stdout.fnmatch_lines(
         [
-            "*test_models.py::test_train[[]simple[]]",
-            "*test_models.py::test_train[[]linear[]]",
-            "*test_models.py::test_evaluate[[]simple[]]",
-            "*test_models.py::test_evaluate[[]linear[]]",
+            "*test_models.py::test_train[[]simple-seed0[]]",
+            "*test_models.py::test_train[[]linear-seed0[]]",
+            "*test_models.py::test_evaluate[[]simple-seed0[]]",
+            "*test_models.py::test_evaluate[[]linear-seed0[]]",
         ]
     )
+
+
+def test_seeds_are_cases_selected_by_k_and_untrained_variants_run_once(pytester, bench_dir):
+    seeds = ["--seeds", "0,1,2"]
+    collected = pytester.runpytest_inprocess(*bench_dir, *seeds, "--collect-only", "-q")
+    names = [line for line in collected.stdout.lines if "::test_" in line]
+    assert sum("[simple-seed" in name for name in names) == 6
+    assert sum("[vader-seed" in name for name in names) == 2  # does not train: one seed
+    one = pytester.runpytest_inprocess(*bench_dir, *seeds, "-k", "simple and seed1")
+    one.assert_outcomes(passed=2)
+    result = pytester.runpytest_inprocess(*bench_dir, *seeds, "-k", "simple or vader")
+    result.assert_outcomes(passed=8)
+    result.stdout.fnmatch_lines(["comparison: Best by mean test accuracy: *Rank intervals (95%)*"])
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())["variants"]
+    assert [run["seed"] for run in stored["simple"]["runs"]] == [0, 1, 2]
+    assert [run["seed"] for run in stored["vader"]["runs"]] == [0]
+    assert {run["test_digest"] for run in stored["simple"]["runs"]} == {
+        stored["simple"]["data"]["test_digest"]
+    }  # the split stays fixed: every seed is tested on the same tweets
+    comparison = (pytester.path / "results" / "comparison.md").read_text()
+    assert "## Which differences are real" in comparison and "| simple vs vader" in comparison
+    assert "## Transfer: macro recall on every evaluation set" in comparison
+    resplit = pytester.runpytest_inprocess(
+        *bench_dir, "--seeds", "3,4", "-k", "simple", "--split-per-seed"
+    )
+    resplit.assert_outcomes(passed=4)
+    runs = json.loads((pytester.path / "results" / "results.json").read_text())["variants"][
+        "simple"
+    ]["runs"]
+    assert len({run["test_digest"] for run in runs}) == 2
 
 
 def test_k_selection_runs_one_variant_and_writes_tables_and_json(pytester, bench_dir):
@@ -47,7 +77,7 @@ def test_k_selection_runs_one_variant_and_writes_tables_and_json(pytester, bench
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "*sentiment-bench: dataset csv:tiny.csv*train 168 / validation 24 / test 48 rows, seed 0*",
+            "*sentiment-bench: dataset csv:tiny.csv*train 168 / validation 24 / test 48 rows, split seed 0; variant seeds 0; also evaluated on twitter-entity*",
             "*sentiment model comparison*",
             "*Accuracy (test)*",
             "*results written:*comparison.md*",
@@ -60,13 +90,16 @@ def test_k_selection_runs_one_variant_and_writes_tables_and_json(pytester, bench
     stored = json.loads((results / "results.json").read_text())
     assert set(stored["variants"]) == {"simple"}
     benchmarks = {b["name"]: b for b in json.loads(report.read_text())["benchmarks"]}
-    train, evaluate = benchmarks["test_train[simple]"], benchmarks["test_evaluate[simple]"]
+    train, evaluate = (
+        benchmarks["test_train[simple-seed0]"],
+        benchmarks["test_evaluate[simple-seed0]"],
+    )
     assert train["stats"]["rounds"] == 1 and train["group"] == "train"
     assert 0 <= train["extra_info"]["accuracy"] <= 1
     info = evaluate["extra_info"]
-    assert info["accuracy"] == stored["variants"]["simple"]["test"]["accuracy"]
+    assert info["accuracy"] == stored["variants"]["simple"]["runs"][0]["test"]["accuracy"]
     assert info["test"]["rows"] == 48 and len(info["test"]["confusion_matrix"]) == 3
-    assert info["throughput"] > 0 and info["model_size_bytes"] > 0
+    assert info["seed"] == 0 and info["throughput"] > 0 and info["model_size_bytes"] > 0
     assert "UNSERIALIZABLE" not in report.read_text()
 
 
@@ -83,7 +116,7 @@ def test_selecting_only_the_scoring_phase_trains_first(pytester, bench_dir):
     result.assert_outcomes(passed=1)
     result.stderr.fnmatch_lines(["*[[]simple[]] training on 168 texts*"])
     stored = json.loads((pytester.path / "results" / "results.json").read_text())
-    assert stored["variants"]["simple"]["train"]["samples"] == 168
+    assert stored["variants"]["simple"]["runs"][0]["train"]["samples"] == 168
 
 
 def test_predict_file_and_variant_params(pytester, bench_dir, tmp_path):
@@ -101,7 +134,7 @@ def test_predict_file_and_variant_params(pytester, bench_dir, tmp_path):
     stored = json.loads((pytester.path / "results" / "results.json").read_text())["variants"][
         "simple"
     ]
-    assert [p["phrase"] for p in stored["predictions"]] == [
+    assert [p["phrase"] for p in stored["runs"][0]["predictions"]] == [
         "what a lovely flight",
         "worst airline ever",
     ]
@@ -153,7 +186,9 @@ def test_a_failing_variant_fails_alone_and_keeps_its_old_column(pytester, bench_
         *bench_dir, *classic, "--variant-param", "linear.min_df=100000"
     )
     result.assert_outcomes(passed=2, failed=2)
-    result.stdout.fnmatch_lines(["*linear: train failed (*); its stored results were kept*"])
+    result.stdout.fnmatch_lines(
+        ["*linear: train (seed 0) failed (*); its stored results were kept*"]
+    )
     stored = json.loads((pytester.path / "results" / "results.json").read_text())
     assert set(stored["variants"]) == {"simple", "linear"}
     assert "linear" in stored["session"]["failed"]
@@ -163,7 +198,7 @@ def test_ctrl_c_after_a_case_keeps_the_finished_cases(pytester, bench_dir):
     """An interrupt (KeyboardInterrupt, as Ctrl-C raises) after simple's evaluate phase."""
     pytester.makeconftest(
         "def pytest_runtest_logfinish(nodeid, location):\n"
-        "    if nodeid.endswith('test_evaluate[simple]'):\n"
+        "    if nodeid.endswith('test_evaluate[simple-seed0]'):\n"
         "        raise KeyboardInterrupt\n"
     )
     result = pytester.runpytest_subprocess(*bench_dir, "-k", "simple or linear")
@@ -262,12 +297,19 @@ def test_a_conftest_registers_a_variant_that_is_benchmarked_tracked_and_tabled(p
     assert "team-x" in owner
     client = mlflow.MlflowClient(uri)
     (experiment,) = [e for e in client.search_experiments() if e.name == "sentiment-bench"]
-    runs = client.search_runs([experiment.experiment_id], "tags.variant = 'team-prior'")
+    runs = client.search_runs(
+        [experiment.experiment_id], "tags.variant = 'team-prior' and tags.seed = '0'"
+    )
     assert len(runs) == 1 and runs[0].data.params["smoothing"] == "2.0"
     assert (
         runs[0].data.metrics["test_accuracy"]
-        == stored["variants"]["team-prior"]["test"]["accuracy"]
+        == stored["variants"]["team-prior"]["runs"][0]["test"]["accuracy"]
     )
+    # the seed's run is a child of the variant's run, which holds the figures over seeds
+    variant_run = client.get_run(runs[0].data.tags["mlflow.parentRunId"])
+    assert variant_run.data.tags["bench.role"] == "variant"
+    assert variant_run.data.metrics["accuracy_mean"] == runs[0].data.metrics["test_accuracy"]
+    assert "accuracy_ci_low" in variant_run.data.metrics
 
 
 def test_settings_checked_against_the_data_fail_before_training(pytester, bench_dir):

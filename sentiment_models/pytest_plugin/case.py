@@ -22,6 +22,8 @@ from sentiment_models.results import (
     PhrasePrediction,
     Timing,
     TrainResult,
+    Transfer,
+    encode_items,
     to_json,
 )
 from sentiment_models.variants import SentimentVariant, create_variant
@@ -37,6 +39,7 @@ class CaseRunner:
         self,
         name: str,
         *,
+        seed: int = 0,
         params: dict[str, Any],
         splits: DatasetSplits,
         train_score_rows: int,
@@ -45,6 +48,7 @@ class CaseRunner:
         progress: Callable[[str], None] | None = None,
     ) -> None:
         self.name = name
+        self.seed = seed
         self.params = params
         self.splits = splits
         self.train_score_rows = train_score_rows
@@ -67,7 +71,7 @@ class CaseRunner:
         benchmark.group = "train"
         with _PhaseGuard(self.errors, "train"):
             result = self._train(benchmark)
-        benchmark.extra_info.update({"variant": self.name, **to_json(result)})
+        benchmark.extra_info.update({"variant": self.name, "seed": self.seed, **to_json(result)})
         return result
 
     def evaluate(self, benchmark: Any) -> EvaluateResult:
@@ -86,6 +90,7 @@ class CaseRunner:
         benchmark.extra_info.update(
             {
                 "variant": self.name,
+                "seed": self.seed,
                 **{key: test.get(key) for key in HEADLINE},
                 "seconds": result.timing.seconds,
                 "throughput": result.timing.throughput,
@@ -99,7 +104,7 @@ class CaseRunner:
     # -- work -------------------------------------------------------------------------------
     def _train(self, benchmark: Any | None) -> TrainResult:
         splits = self.splits
-        variant = create_variant(self.name, seed=splits.seed, progress=self._tell, **self.params)
+        variant = create_variant(self.name, seed=self.seed, progress=self._tell, **self.params)
         validation = (splits.validation.texts, splits.validation.labels)
         self._tell(f"training on {len(splits.train):,} texts")
         started = time.perf_counter()
@@ -136,6 +141,14 @@ class CaseRunner:
         proba = _timed(benchmark, variant.predict_proba, test.texts)
         seconds = time.perf_counter() - started
         metrics = score(test.labels, proba, variant.classes_)
+        transfer = {}
+        for name, data in self.splits.evaluations.items():
+            self._tell(f"evaluating on {name} ({len(data):,} texts)")
+            scored = variant.predict_proba(data.texts)
+            transfer[name] = Transfer(
+                score(data.labels, scored, variant.classes_),
+                encode_items(self._class_indices(variant, scored)),
+            )
         shutil.rmtree(self.model_dir, ignore_errors=True)
         variant.save(self.model_dir)
         size = sum(path.stat().st_size for path in self.model_dir.rglob("*") if path.is_file())
@@ -144,10 +157,18 @@ class CaseRunner:
             test=metrics,
             model_size_bytes=size,
             predictions=self._phrase_predictions(variant),
+            predicted=encode_items(self._class_indices(variant, proba)),
+            transfer=transfer,
             proba=proba,
         )
         self._tell(f"test accuracy {metrics.accuracy:.4f}, macro recall {metrics.macro_recall:.4f}")
         return self.evaluate_result
+
+    def _class_indices(self, variant: SentimentVariant, proba: np.ndarray) -> np.ndarray:
+        """Each item's predicted class as an index into the split's classes."""
+        position = {label: index for index, label in enumerate(self.splits.classes)}
+        lookup = np.asarray([position.get(str(label), 255) for label in variant.classes_])
+        return lookup[np.argmax(proba, axis=1)]
 
     def _phrase_predictions(self, variant: SentimentVariant) -> tuple[PhrasePrediction, ...]:
         proba = variant.predict_proba(self.phrases)

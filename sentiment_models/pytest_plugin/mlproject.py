@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import typing
 
-from sentiment_models.config import all_options
+from sentiment_models.config import all_options, base_type
 from sentiment_models.variants import PARAM_OPTIONS
 
 SELECT = "select"
@@ -21,10 +20,12 @@ def project_parameters() -> dict[str, tuple[str, str, object]]:
     for path, spec, hint, default in all_options():
         if not spec.mlproject:
             continue
-        base = [arg for arg in typing.get_args(hint) if arg is not type(None)] or [hint]
-        kind = "float" if base[0] in (int, float) and default is not None else "string"
-        if base[0] is bool:
+        base = base_type(hint)
+        kind = "float" if base in (int, float) and default is not None else "string"
+        if base is bool:
             default = "yes" if default else "no"
+        if isinstance(default, tuple):
+            default = ",".join(map(str, default))
         parameters[path.split(".")[1]] = (spec.flag, kind, "" if default is None else default)
     for option in PARAM_OPTIONS:
         parameters[option.flag.lstrip("-").replace("-", "_")] = (option.flag, "string", "")
@@ -78,6 +79,10 @@ def bench_arguments(argv: list[str]) -> list[str]:
         if parameters[name][2] in ("yes", "no"):
             if value.lower() in ("yes", "true", "1"):
                 pytest_args.append(flag)
+            continue
+        if flag == "--eval-dataset":  # repeatable: a comma-separated list here
+            for item in value.split(","):
+                pytest_args += [flag, item.strip()]
             continue
         pytest_args += [flag, value]
     return pytest_args

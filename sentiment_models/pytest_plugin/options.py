@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sentiment_models.config import BenchConfig, Option, all_options, option_for
+from sentiment_models.config import BenchConfig, Option, all_options, base_type, option_for
 from sentiment_models.errors import BenchError
 from sentiment_models.variants import PARAM_OPTIONS, variant_names
 
@@ -17,8 +17,10 @@ def add_options(parser: pytest.Parser) -> None:
     """One option and one ini key per configuration field (and per parameter option)."""
     group = parser.getgroup(*GROUP)
     for _, spec, hint, default in all_options():
-        kind = _kind(hint)
-        shown = "" if default in (None, (), False) else f" (default: {default})"
+        kind = _kind(hint, spec)
+        if isinstance(default, tuple):
+            default = ",".join(map(str, default)) if default else None
+        shown = "" if default in (None, False) else f" (default: {default})"
         kwargs: dict[str, object] = {"dest": spec.dest, "default": None}
         if kind == "bool":
             kwargs["action"] = "store_true"
@@ -77,11 +79,11 @@ def usage_error(error: BenchError) -> pytest.UsageError:
     return pytest.UsageError(error.render(flag_name))
 
 
-def _kind(hint: object) -> str:
+def _kind(hint: object, spec: Option) -> str:
     """pytest's ini type for a configuration field's type."""
-    text = str(hint)
-    if hint is bool or text == "bool":
+    base = base_type(hint)
+    if base is bool:
         return "bool"
-    if text.startswith("tuple"):
+    if base is tuple and not spec.separator:
         return "args"
     return "string"

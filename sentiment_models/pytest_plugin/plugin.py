@@ -10,7 +10,7 @@ import pytest
 from sentiment_models.errors import BenchError
 from sentiment_models.pytest_plugin import hookspecs
 from sentiment_models.pytest_plugin.options import add_options, flag_name, read_config, usage_error
-from sentiment_models.pytest_plugin.session import BenchSession
+from sentiment_models.pytest_plugin.session import BenchSession, case_id
 from sentiment_models.variants import parse_param_overrides, register_variant, variant_names
 
 if TYPE_CHECKING:
@@ -53,14 +53,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One case per variant and seed, ``test_train[lstm-seed1]``: ``-k lstm`` selects every
+    seed of lstm, ``-k "lstm and seed1"`` one."""
     if FIXTURE in metafunc.fixturenames:
-        names = variant_names()
-        metafunc.parametrize(FIXTURE, names, indirect=True, ids=names)
+        cases = metafunc.config.stash[SESSION_KEY].cases_of(variant_names())
+        ids = [case_id(name, seed) for name, seed in cases]
+        metafunc.parametrize(FIXTURE, cases, indirect=True, ids=ids)
+
+
+def _case(item: pytest.Item) -> tuple[str, int] | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(FIXTURE) if callspec is not None else None
 
 
 def _variant(item: pytest.Item) -> str | None:
-    callspec = getattr(item, "callspec", None)
-    return callspec.params.get(FIXTURE) if callspec is not None else None
+    case = _case(item)
+    return case[0] if case else None
 
 
 @pytest.hookimpl(trylast=True)
@@ -71,6 +79,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not selected:
         return
     session = config.stash[SESSION_KEY]
+    for item in items:
+        if (case := _case(item)) is not None:
+            seeds = session.selected.setdefault(case[0], [])
+            if case[1] not in seeds:
+                seeds.append(case[1])
     try:
         unavailable = session.preflight(selected)
         session.prepare()
@@ -92,13 +105,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_call(item: pytest.Item):
     """After an evaluate phase's body: the session's gate decides whether it passes."""
     result = yield
-    name = _variant(item)
-    if name is not None and item.originalname == "test_evaluate":
+    case = _case(item)
+    if case is not None and item.originalname == "test_evaluate":
         session = item.config.stash[SESSION_KEY]
         try:
-            failures = session.check_gate(name)
+            failures = session.check_gate(*case)
         except (ValueError, OSError) as error:  # e.g. an unreadable baseline file
-            session.runner(name).errors["evaluate"] = f"gate: {error}"
+            session.runner(*case).errors["evaluate"] = f"gate: {error}"
             raise
         if failures:
             pytest.fail("\n".join(failures), pytrace=False)
@@ -109,18 +122,21 @@ def pytest_runtest_call(item: pytest.Item):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
     """After a phase's test body: hand the case to tracking once its last phase is done."""
     report = yield
-    name = _variant(item)
-    if call.when == "call" and name is not None:
+    case = _case(item)
+    if call.when == "call" and case is not None:
         phase = item.originalname.removeprefix("test_")
-        item.config.stash[SESSION_KEY].phase_done(name, phase, item.nodeid, report.outcome)
+        item.config.stash[SESSION_KEY].phase_done(
+            case_id(*case), phase, item.nodeid, report.outcome
+        )
     return report
 
 
 @pytest.fixture
 def bench_case(request: pytest.FixtureRequest) -> CaseRunner:
-    """The case runner of the variant this test is parametrized with (shared by its two
-    phases)."""
-    return request.config.stash[SESSION_KEY].runner(request.param)
+    """The case runner of the variant and seed this test is parametrized with (shared by its
+    two phases)."""
+    name, seed = request.param
+    return request.config.stash[SESSION_KEY].runner(name, seed)
 
 
 @pytest.hookimpl(trylast=True)

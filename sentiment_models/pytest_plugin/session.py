@@ -14,6 +14,7 @@ from sentiment_models.config import BenchConfig
 from sentiment_models.errors import render_fields
 from sentiment_models.profiles import Profile, get_profile, profile_params
 from sentiment_models.provenance import git_state, machine, package_versions, short_commit, utc_now
+from sentiment_models.reporting.analysis import IN_DOMAIN
 from sentiment_models.reporting.phrases import SEED_PHRASES, read_phrases
 from sentiment_models.tracking import CaseRun, NullTracker, Tracker
 from sentiment_models.variants import variant_class, variant_names
@@ -24,14 +25,23 @@ if TYPE_CHECKING:
     from sentiment_models.data import DatasetSplits
     from sentiment_models.gates import Gate
     from sentiment_models.pytest_plugin.case import CaseRunner
+    from sentiment_models.reporting.analysis import Analysis
     from sentiment_models.reporting.tables import Row
-    from sentiment_models.results import CaseResult, DataFacts, Provenance
+    from sentiment_models.results import CaseResult, DataFacts, Provenance, SeedRun
+
+
+def case_id(name: str, seed: int) -> str:
+    """The id of a variant's case for one seed, as pytest shows it: ``lstm-seed1``."""
+    return f"{name}-seed{seed}"
 
 
 @dataclass
 class CaseState:
-    """What the session knows of one case: its runner, pytest outcomes, gate verdict."""
+    """What the session knows of one case (a variant and a seed): its runner, pytest
+    outcomes, gate verdict."""
 
+    name: str
+    seed: int
     runner: CaseRunner
     node_ids: list[str] = field(default_factory=list)
     outcomes: dict[str, str] = field(default_factory=dict)
@@ -66,12 +76,16 @@ class BenchSession:
         self.tracker: Tracker = self._tracker()
         self.started = utc_now()
         self.cases: dict[str, CaseState] = {}
+        self.selected: dict[str, list[int]] = {}
+        """Variant -> the seeds selected in this session (after ``-k``)."""
         self.skipped: dict[str, str] = {}
         self.written: list[Path] = []
         self._splits: DatasetSplits | None = None
+        self._seed_splits: dict[int, DatasetSplits] = {}
+        self.gate_warnings: list[str] = []
         self._workdir: Path | None = None
         self._provenance: Provenance | None = None
-        self._facts: DataFacts | None = None
+        self._facts: dict[int, DataFacts] = {}
 
     # -- before any case ---------------------------------------------------------------------
     def params_for(self, variant: str) -> dict[str, Any]:
@@ -80,6 +94,21 @@ class BenchSession:
             **profile_params(variant_class(variant), self.profile),
             **self.variant_params.get(variant, {}),
         }
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The variants' seeds: ``--seeds``, else the profile's."""
+        return self.config.run.seeds or self.profile.seeds
+
+    def cases_of(self, names: Sequence[str]) -> list[tuple[str, int]]:
+        """``(variant, seed)`` of every case: a variant that does not train runs once (on
+        the first seed), unless the data is re-split per seed."""
+        per_seed = self.config.split.split_per_seed
+        return [
+            (name, seed)
+            for name in names
+            for seed in (self.seeds if per_seed or variant_class(name).learns else self.seeds[:1])
+        ]
 
     @property
     def sample_size(self) -> int | None:
@@ -100,21 +129,36 @@ class BenchSession:
         return dict(self.skipped)
 
     def prepare(self) -> DatasetSplits:
-        """Load and split the data, check the sample sizes (raises before any training)."""
+        """Load and split the data, check the sample sizes (raises before any training); with
+        ``--split-per-seed``, every seed's split too."""
         if self._splits is None:
-            from sentiment_models.data import load_splits
-            from sentiment_models.data.splits import check_sample_size
-
-            splits = load_splits(self.config.data, self.config.split, self.sample_size)
-            check_sample_size(
-                splits.train, self.config.run.train_score_rows, field="run.train_score_rows"
-            )
-            self._splits = splits
+            self._splits = self._load_split(self.config.split.seed)
+            if self.config.split.split_per_seed:
+                for seed in self.seeds:
+                    self._seed_splits[seed] = self._load_split(seed)
         return self._splits
+
+    def _load_split(self, seed: int) -> DatasetSplits:
+        from dataclasses import replace
+
+        from sentiment_models.data import load_splits
+        from sentiment_models.data.splits import check_sample_size
+
+        split = replace(self.config.split, seed=seed)
+        splits = load_splits(self.config.data, split, self.sample_size)
+        check_sample_size(
+            splits.train, self.config.run.train_score_rows, field="run.train_score_rows"
+        )
+        return splits
 
     @property
     def splits(self) -> DatasetSplits:
         return self.prepare()
+
+    def splits_for(self, seed: int) -> DatasetSplits:
+        """The split a seed's cases train and test on (the session's, unless re-split)."""
+        self.prepare()
+        return self._seed_splits.get(seed, self.splits)
 
     def connect_tracking(self) -> None:
         self.tracker.connect()
@@ -133,7 +177,11 @@ class BenchSession:
         parts = {
             "training": (splits.dataset, "train", splits.train),
             "validation": (splits.dataset, "validation", splits.validation),
-            "evaluation": (splits.eval_dataset or splits.dataset, "test", splits.test),
+            "evaluation": (splits.dataset, "test", splits.test),
+            **{
+                f"transfer-{name}": (name, "test", data)
+                for name, data in splits.evaluations.items()
+            },
         }
         datasets = {
             context: (f"{name}-{part}", data.texts, data.labels, data.digest)
@@ -151,6 +199,8 @@ class BenchSession:
             "option.val_size": self.config.split.val_size,
             "option.sample_size": self.sample_size,
             "option.train_score_rows": self.config.run.train_score_rows,
+            "option.seeds": ",".join(map(str, self.seeds)),
+            "option.split_per_seed": self.config.split.split_per_seed,
             "option.variant_params": ";".join(
                 f"{variant}.{key}={value}"
                 for variant, params in sorted(self.variant_params.items())
@@ -159,47 +209,58 @@ class BenchSession:
         }
 
     # -- cases ---------------------------------------------------------------------------------
-    def runner(self, name: str) -> CaseRunner:
-        """The case runner of ``name`` (one per variant, shared by its two phases)."""
-        if name not in self.cases:
+    def runner(self, name: str, seed: int) -> CaseRunner:
+        """The case runner of ``name`` for ``seed`` (shared by the case's two phases)."""
+        key = case_id(name, seed)
+        if key not in self.cases:
             from sentiment_models.pytest_plugin.case import CaseRunner
 
             runner = CaseRunner(
                 name,
+                seed=seed,
                 params=self.params_for(name),
-                splits=self.splits,
+                splits=self.splits_for(seed),
                 train_score_rows=self.config.run.train_score_rows,
                 phrases=self.phrases,
-                model_dir=self._model_dir(name),
+                model_dir=self._model_dir(key),
             )
-            self.cases[name] = CaseState(runner)
-        return self.cases[name].runner
+            self.cases[key] = CaseState(name, seed, runner)
+        return self.cases[key].runner
 
-    def check_gate(self, name: str) -> list[str]:
-        """After a successful evaluate phase: the gate's failures (empty when it passes)."""
-        state = self.cases[name]
-        result = state.runner.evaluate_result
-        if self.gate is None or result is None:
+    def check_gate(self, name: str, seed: int) -> list[str]:
+        """After a successful evaluate phase: the gate's failures (empty when it passes).
+        A variant is gated once, after the last of its selected seeds, on all its seeds."""
+        if self.gate is None or seed != self.selected.get(name, [seed])[-1]:
             return []
-        state.gate_failures = self.gate.check(name, self.profile.name, result.test)
-        return state.gate_failures
+        states = [state for state in self.cases.values() if state.name == name]
+        runs = {
+            state.seed: (self.splits_for(state.seed), result)
+            for state in states
+            if (result := state.runner.evaluate_result) is not None
+        }
+        if not runs:
+            return []
+        verdict = self.gate.check(name, self.profile.name, runs)
+        self.gate_warnings += verdict.warnings
+        self.cases[case_id(name, seed)].gate_failures = verdict.failures
+        return verdict.failures
 
-    def phase_done(self, name: str, phase: str, node_id: str, outcome: str) -> None:
+    def phase_done(self, key: str, phase: str, node_id: str, outcome: str) -> None:
         """Called after each phase's test; a case is logged after evaluate, or a failed train."""
-        state = self.cases.get(name)
+        state = self.cases.get(key)
         if state is None:  # failed before its runner existed (e.g. a fixture error)
             return
         state.node_ids.append(node_id)
         state.outcomes[phase] = outcome
         if phase == "evaluate" or outcome != "passed":
-            self._log(name)
+            self._log(key)
 
-    def record(self, name: str) -> CaseResult | None:
-        """The results-store record of ``name``: only when its evaluate phase passed, or
-        failed on the gate alone (a case that failed otherwise keeps its stored record)."""
-        from sentiment_models.results import CaseResult
+    def record(self, key: str) -> SeedRun | None:
+        """The stored run of case ``key``: only when its evaluate phase passed, or failed on
+        the gate alone (a case that failed otherwise keeps its stored run)."""
+        from sentiment_models.results import SeedRun
 
-        state = self.cases[name]
+        state = self.cases[key]
         runner = state.runner
         train, evaluated = runner.train_result, runner.evaluate_result
         if runner.variant is None or train is None or evaluated is None or runner.errors:
@@ -207,23 +268,55 @@ class BenchSession:
         if state.outcomes.get("evaluate") != "passed" and not state.gate_failures:
             return None
         status = "gate failed: " + "; ".join(state.gate_failures) if state.gate_failures else "ok"
-        return CaseResult(
-            variant=name,
+        return SeedRun(
+            seed=state.seed,
             status=status,
-            profile=self.profile.label(),
-            description=runner.variant.describe(),
-            hyperparameters=runner.variant.hyperparameters(),
             train=train,
             evaluate=evaluated.timing,
             test=evaluated.test,
             model_size_bytes=evaluated.model_size_bytes,
+            test_digest=self.facts(state.seed).test_digest,
+            predicted=evaluated.predicted,
             predictions=evaluated.predictions,
-            data=self.facts(),
-            provenance=self.provenance(),
+            transfer=evaluated.transfer,
         )
 
-    def _log(self, name: str) -> None:
-        state = self.cases[name]
+    def records(self) -> dict[str, CaseResult]:
+        """One record per variant that has a stored run in this session, its seeds in order."""
+        from sentiment_models.results import CaseResult, encode_items
+
+        grouped: dict[str, list[tuple[CaseState, SeedRun]]] = {}
+        for key, state in self.cases.items():
+            run = self.record(key)
+            if run is not None:
+                grouped.setdefault(state.name, []).append((state, run))
+        records = {}
+        for name, pairs in grouped.items():
+            pairs.sort(key=lambda pair: pair[1].seed)
+            first = pairs[0][0].runner
+            items = {}
+            for state, _ in pairs:
+                splits = state.runner.splits
+                position = {label: index for index, label in enumerate(splits.classes)}
+                sets = {self.facts(state.seed).test_digest: splits.test}
+                sets.update({data.digest: data for data in splits.evaluations.values()})
+                for digest, data in sets.items():
+                    items[digest] = encode_items([position[label] for label in data.labels])
+            records[name] = CaseResult(
+                variant=name,
+                profile=self.profile.label(),
+                description=first.variant.describe(),
+                hyperparameters=first.variant.hyperparameters(),
+                data=self.facts(pairs[0][0].seed),
+                provenance=self.provenance(),
+                runs=tuple(run for _, run in pairs),
+                classes=tuple(self.splits.classes),
+                items=items,
+            )
+        return records
+
+    def _log(self, key: str) -> None:
+        state = self.cases[key]
         if not self.tracker.enabled or state.logged:
             return
         state.logged = True
@@ -232,26 +325,30 @@ class BenchSession:
         evaluated = runner.evaluate_result
         self.tracker.log_case(
             CaseRun(
-                name=name,
+                name=state.name,
+                seed=state.seed,
                 outcome="failed" if failed else ("passed" if evaluated else "trained only"),
                 node_ids=tuple(state.node_ids),
                 started_ms=runner.started_ms,
                 errors=dict(runner.errors),
                 variant=runner.variant,
                 train=runner.train_result,
-                result=self.record(name),
+                result=self.record(key),
                 model_dir=runner.model_dir if evaluated else None,
-                test=self.splits.test if evaluated else None,
+                test=runner.splits.test if evaluated else None,
                 test_proba=evaluated.proba if evaluated else None,
             )
         )
 
     # -- provenance ---------------------------------------------------------------------------
-    def facts(self) -> DataFacts:
-        """What every result records about the split (digests computed once)."""
-        if self._facts is None:
-            self._facts = self.splits.facts()
-        return self._facts
+    def facts(self, seed: int | None = None) -> DataFacts:
+        """What every result records about the split of ``seed``'s cases (digests computed
+        once per split)."""
+        splits = self.splits if seed is None else self.splits_for(seed)
+        key = splits.seed
+        if key not in self._facts:
+            self._facts[key] = splits.facts()
+        return self._facts[key]
 
     def provenance(self) -> Provenance:
         if self._provenance is None:
@@ -273,54 +370,69 @@ class BenchSession:
         line = (
             f"sentiment-bench: dataset {splits.dataset} (digest {splits.digest[:12]}), "
             f"classes {', '.join(splits.classes)}; train {len(splits.train):,} / validation "
-            f"{len(splits.validation):,} / test {len(splits.test):,} rows, seed {splits.seed}"
+            f"{len(splits.validation):,} / test {len(splits.test):,} rows, split seed "
+            f"{splits.seed}{' (re-split per seed)' if self.config.split.split_per_seed else ''}; "
+            f"variant seeds {', '.join(map(str, self.seeds))}"
         )
         dropped = sum(splits.dropped.values())
         if dropped:
             line += f"; dropped on load: {dropped:,}"
-        if splits.eval_dataset:
-            line += f"; evaluated on {splits.eval_dataset}"
+        if splits.evaluations:
+            line += "; also evaluated on " + ", ".join(
+                f"{name} ({len(data):,} rows)" for name, data in splits.evaluations.items()
+            )
         return line
 
     # -- the end ------------------------------------------------------------------------------
     def finish(self, interrupted: bool, benchmark_json: str | None = None) -> list[str]:
         """Write the results, then finish tracking; returns lines for the terminal."""
-        for name, state in self.cases.items():  # e.g. only the train phase was selected
+        for key, state in self.cases.items():  # e.g. only the train phase was selected
             if state.outcomes:
-                self._log(name)
+                self._log(key)
         notes = self._write_results(interrupted)
         files = [*self.written, *([Path(benchmark_json)] if benchmark_json else [])]
         return notes + self.tracker.finish(files, interrupted)
 
     def _write_results(self, interrupted: bool) -> list[str]:
+        from sentiment_models.reporting.analysis import analyse
         from sentiment_models.reporting.store import update_results
         from sentiment_models.reporting.tables import (
             render_comparison,
             render_predictions,
             render_terminal,
+            verdict_line,
         )
         from sentiment_models.reporting.tradeoff import render_tradeoff
-        from sentiment_models.results import SessionInfo
+        from sentiment_models.results import ResultsStore, SessionInfo
 
-        records = {name: rec for name in self.cases if (rec := self.record(name))}
-        failed = {
-            name: dict(state.runner.errors)
-            for name, state in sorted(self.cases.items())
-            if state.runner.errors
-        }
+        records = self.records()
+        failed: dict[str, dict[str, str]] = {}
+        for state in sorted(self.cases.values(), key=lambda state: (state.name, state.seed)):
+            for phase, error in state.runner.errors.items():
+                failed.setdefault(state.name, {})[f"{phase} (seed {state.seed})"] = error
         skipped = [f"{name}: skipped: {why}" for name, why in sorted(self.skipped.items())]
         if not records and not failed:
             return skipped
         order = variant_names()
+        settings = self.config.report
+        analyses: list[Analysis] = []
+
+        def render(store: ResultsStore) -> dict[str, str | bytes | None]:
+            analysis = analyse(
+                store, order, alpha=settings.compare_alpha, resamples=settings.bootstrap_resamples
+            )
+            analyses.append(analysis)
+            return {
+                "comparison.md": render_comparison(store, order, self.extra_rows, analysis),
+                "predictions.md": render_predictions(store, order),
+                "tradeoff.png": render_tradeoff(store, order, analysis),
+            }
+
         stored = update_results(
             self.results_dir,
             records,
             SessionInfo(self.started, interrupted, tuple(sorted(records)), failed),
-            lambda store: {
-                "comparison.md": render_comparison(store, order, self.extra_rows),
-                "predictions.md": render_predictions(store, order),
-                "tradeoff.png": render_tradeoff(store, order),
-            },
+            render,
         )
         self.written = [
             self.results_dir / name
@@ -329,7 +441,10 @@ class BenchSession:
         ]
         notes: list[str] = []
         if records:
-            notes.append(render_terminal(stored, order, records))
+            notes.append(render_terminal(stored, order, records, analyses[-1]))
+            notes.append(verdict_line(stored, order, analyses[-1]))
+            self._log_summaries(records, analyses[-1])
+        notes += self.gate_warnings
         for name, errors in failed.items():
             for phase, error in errors.items():
                 notes.append(f"{name}: {phase} failed ({error}); its stored results were kept")
@@ -343,6 +458,21 @@ class BenchSession:
         notes.append("results written: " + ", ".join(str(path) for path in self.written))
         return notes
 
+    def _log_summaries(self, records: dict[str, CaseResult], analysis: Analysis) -> None:
+        """Each variant's estimates over its seeds, on its tracking run."""
+        for name in records:
+            metrics = {}
+            for key, found in analysis.sets.items():
+                prefix = "" if key == IN_DOMAIN else f"transfer_{key}_"
+                for metric, estimates in found.estimates.items():
+                    if (estimate := estimates.get(name)) is not None:
+                        metrics[f"{prefix}{metric}_mean"] = estimate.mean
+                        metrics[f"{prefix}{metric}_ci_low"] = estimate.low
+                        metrics[f"{prefix}{metric}_ci_high"] = estimate.high
+                        if estimate.sd is not None:
+                            metrics[f"{prefix}{metric}_sd"] = estimate.sd
+            self.tracker.log_summary(name, metrics)
+
     def _update_baseline(self, records: dict[str, CaseResult]) -> list[str]:
         from sentiment_models.gates import update_baseline
 
@@ -352,12 +482,16 @@ class BenchSession:
         update_baseline(
             self.baseline_path,
             self.profile.name,
-            {name: record.test for name, record in records.items()},
+            records,
             provenance={"commit": provenance.commit, "date": provenance.date},
         )
         return [
             f"baseline updated for the {self.profile.name} profile: "
-            f"{', '.join(sorted(records))} in {self.baseline_path}"
+            + ", ".join(
+                f"{name} (seeds {', '.join(map(str, r.seeds))})"
+                for name, r in sorted(records.items())
+            )
+            + f" in {self.baseline_path}"
         ]
 
     def cleanup(self) -> None:
@@ -373,10 +507,13 @@ class BenchSession:
     def _gate(self) -> Gate:
         from sentiment_models.gates import Gate, read_floors
 
+        gate = self.config.gate
         return Gate(
             self.baseline_path,
-            self.config.gate.gate_tolerance,
-            read_floors(self.rootdir / "pyproject.toml"),
+            alpha=gate.gate_alpha,
+            min_effect=gate.gate_min_effect,
+            resamples=self.config.report.bootstrap_resamples,
+            floors=read_floors(self.rootdir / "pyproject.toml"),
         )
 
     def _tracker(self) -> Tracker:

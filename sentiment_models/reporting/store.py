@@ -1,5 +1,6 @@
-"""The results store: ``results.json`` holds one record per variant; tables are rendered from
-it. Updates are merged under a file lock and written atomically, so a subset run keeps the
+"""The results store: ``results.json`` holds one record per variant (with one run per seed);
+tables are rendered from it. Records of format 1 (one run, no seeds) are read as one-seed
+records. Updates are merged under a file lock and written atomically, so a subset run keeps the
 other variants and two sessions never interleave."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sentiment_models.results import (
     SessionInfo,
     from_json,
     to_json,
+    upgrade_record,
 )
 
 RESULTS_FILE = "results.json"
@@ -59,6 +61,9 @@ def read_results(folder: Path) -> ResultsStore:
             "from git or delete it to start afresh"
         )
     try:
+        stored["variants"] = {
+            name: upgrade_record(record) for name, record in stored.get("variants", {}).items()
+        }
         return from_json(ResultsStore, stored)
     except (TypeError, KeyError, AttributeError) as error:
         raise ValueError(
@@ -83,7 +88,15 @@ def update_results(
         stored = read_results(folder)
         merged = replace(
             stored,
-            variants={**stored.variants, **records},
+            variants={
+                **stored.variants,
+                **{
+                    name: stored.variants[name].merged(record)
+                    if name in stored.variants
+                    else record
+                    for name, record in records.items()
+                },
+            },
             session=session,
             format=FORMAT_VERSION,
         )

@@ -1,13 +1,16 @@
-"""``tradeoff.png``: test accuracy against training time, one labelled point per variant, the
-Pareto front (no other variant is both faster and more accurate) marked."""
+"""``tradeoff.png``: mean test accuracy against mean training time, with error bars (standard
+deviation over seeds), the Pareto front computed on the means, labels placed by adjustText so
+none overlaps; variants that do not train (a lexicon, a pretrained model) are shown apart, so
+their load time does not stretch the time axis."""
 
 from __future__ import annotations
 
 import io
+import statistics
 from collections.abc import Iterable
 
-from sentiment_models.reporting.tables import ordered_names
-from sentiment_models.results import ResultsStore
+from sentiment_models.reporting.analysis import ordered_names
+from sentiment_models.results import CaseResult, ResultsStore
 
 
 def pareto_front(points: dict[str, tuple[float, float]]) -> list[str]:
@@ -25,38 +28,97 @@ def pareto_front(points: dict[str, tuple[float, float]]) -> list[str]:
     return sorted(front, key=lambda name: points[name][0])
 
 
-def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
-    """The PNG bytes, or None when no variant has both a training time and a test accuracy."""
+def _spread(values: list[float]) -> tuple[float, float]:
+    """Mean and standard deviation (0 for one value: no error bar is drawn)."""
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _point(record: CaseResult) -> tuple[float, float, float, float]:
+    time, time_sd = _spread([max(run.train.seconds, 1e-3) for run in record.runs])
+    accuracy, accuracy_sd = _spread([run.test.accuracy for run in record.runs])
+    return time, time_sd, accuracy, accuracy_sd
+
+
+def render_tradeoff(
+    store: ResultsStore, order: Iterable[str], analysis: object | None = None
+) -> bytes | None:
+    """The PNG bytes, or None when no variant has a test accuracy."""
     records = store.variants
-    points = {
-        name: (max(float(records[name].train.seconds), 1e-3), float(records[name].test.accuracy))
-        for name in ordered_names(records, order)
-    }
-    if not points:
+    names = ordered_names(records, order)
+    if not names:
         return None
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
+    from adjustText import adjust_text
 
-    front = pareto_front(points)
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for name, (time, accuracy) in points.items():
-        on_front = name in front
-        axes.scatter(
-            time, accuracy, s=60 if on_front else 35, color="C3" if on_front else "C0", zorder=3
+    trained = [name for name in names if records[name].description.trained is not False]
+    fixed = [name for name in names if name not in trained]
+    points = {name: _point(records[name]) for name in names}
+    widths = [4, 1] if trained and fixed else [1]
+    figure, panels = plt.subplots(
+        1,
+        len(widths),
+        figsize=(9, 5),
+        sharey=True,
+        gridspec_kw={"width_ratios": widths},
+        squeeze=False,
+    )
+    axes = panels[0][0]
+    if trained:
+        means = {name: (points[name][0], points[name][2]) for name in trained}
+        front = pareto_front(means)
+        labels = []
+        for name in trained:
+            time, time_sd, accuracy, accuracy_sd = points[name]
+            on_front = name in front
+            axes.errorbar(
+                time,
+                accuracy,
+                xerr=time_sd or None,
+                yerr=accuracy_sd or None,
+                fmt="o",
+                markersize=8 if on_front else 6,
+                color="C3" if on_front else "C0",
+                capsize=3,
+                zorder=3,
+            )
+            labels.append(axes.text(time, accuracy, name, fontsize=9))
+        axes.step(
+            [means[name][0] for name in front],
+            [means[name][1] for name in front],
+            where="post",
+            color="C3",
+            linestyle="--",
+            label="Pareto front (means)",
         )
-        axes.annotate(name, (time, accuracy), textcoords="offset points", xytext=(6, 4), fontsize=9)
-    xs = [points[name][0] for name in front]
-    ys = [points[name][1] for name in front]
-    axes.step(xs, ys, where="post", color="C3", linestyle="--", label="Pareto front")
-    axes.set_xscale("log")
-    axes.margins(x=0.15, y=0.08)
-    axes.set_xlabel("training time (s, log scale)")
-    axes.set_ylabel("test accuracy")
-    axes.set_title("Accuracy against training time")
+        axes.set_xscale("log")
+        plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
+        axes.xaxis.set_major_formatter(plain)
+        axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        axes.margins(x=0.2, y=0.15)
+        axes.set_xlabel("training time (s, log scale; mean ± sd over seeds)")
+        axes.legend(loc="lower right", fontsize=8)
+        adjust_text(
+            labels,
+            ax=axes,
+            expand=(1.3, 1.6),
+            arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6},
+        )
+    axes.set_ylabel("test accuracy (mean ± sd over seeds)")
+    axes.set_title("Trained variants: accuracy against training time")
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="lower right")
+    if fixed:
+        side = panels[0][-1] if trained else axes
+        for index, name in enumerate(fixed):
+            _, _, accuracy, accuracy_sd = points[name]
+            side.errorbar(index, accuracy, yerr=accuracy_sd or None, fmt="s", color="C2", capsize=3)
+        side.set_xticks(range(len(fixed)), fixed, rotation=30, ha="right", fontsize=9)
+        side.set_xlim(-0.7, len(fixed) - 0.3)
+        side.set_title("Not trained", fontsize=10)
+        side.grid(True, axis="y", alpha=0.3)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from sentiment_models.data import LabelledTexts
-    from sentiment_models.results import CaseResult, TrainResult
+    from sentiment_models.results import SeedRun, TrainResult
     from sentiment_models.variants import SentimentVariant
 
 
@@ -23,6 +23,7 @@ class CaseRun:
     results, and (when it trained) the variant itself and its saved model."""
 
     name: str
+    seed: int
     outcome: str
     """``passed``, ``failed`` or ``trained only``."""
     node_ids: tuple[str, ...]
@@ -30,8 +31,8 @@ class CaseRun:
     errors: Mapping[str, str] = field(default_factory=dict)
     variant: SentimentVariant | None = None
     train: TrainResult | None = None
-    result: CaseResult | None = None
-    """The stored record, when the case was evaluated."""
+    result: SeedRun | None = None
+    """The stored run, when the case was evaluated."""
     model_dir: Path | None = None
     test: LabelledTexts | None = None
     test_proba: np.ndarray | None = None
@@ -55,7 +56,10 @@ class Tracker(Protocol):
         """Open the session's run."""
 
     def log_case(self, case: CaseRun) -> None:
-        """Log one case (a child run of the session's run)."""
+        """Log one case (a seed's run, under its variant's run under the session's run)."""
+
+    def log_summary(self, name: str, metrics: Mapping[str, float]) -> None:
+        """Log a variant's figures over its seeds."""
 
     def finish(self, files: Sequence[Path], interrupted: bool) -> list[str]:
         """Log the session's files, close its run; returns lines for the terminal."""
@@ -77,6 +81,9 @@ class NullTracker:
         return None
 
     def log_case(self, case: CaseRun) -> None:
+        return None
+
+    def log_summary(self, name: str, metrics: Mapping[str, float]) -> None:
         return None
 
     def finish(self, files: Sequence[Path], interrupted: bool) -> list[str]:

@@ -1,4 +1,4 @@
-"""MLflow tracking: one parent run per session, one child run per case (variant), grid-search
+"""MLflow tracking: one parent run per session, one run per variant with a child run per seed, grid-search
 candidates as grandchild runs, the model itself as a raw-text pyfunc, optional registration
 with a ``champion`` alias. Every call is guarded: a store that fails is reported, never fatal."""
 
@@ -8,7 +8,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -43,6 +43,9 @@ class MlflowTracker:
         self.logged: list[str] = []
         self.parent_run_id: str | None = None
         self.versions: dict[str, tuple[str, str, float]] = {}
+        self.variant_runs: dict[str, str] = {}
+        """Variant -> its run (under the session run); each seed is a child run of it."""
+        self._failed_variants: set[str] = set()
         self._broken = False
         self._owns_parent = True
         self._facts: dict[str, Any] = {}
@@ -115,6 +118,9 @@ class MlflowTracker:
             return self.notes()
 
         def finish() -> None:
+            for name, run_id in self.variant_runs.items():
+                failed = name in self._failed_variants
+                self.client.set_terminated(run_id, status="FAILED" if failed else "FINISHED")
             for path in files:
                 if path.is_file():
                     self.client.log_artifact(self.parent_run_id, str(path))
@@ -143,19 +149,41 @@ class MlflowTracker:
 
     # -- cases ----------------------------------------------------------------------------
     def log_case(self, case: CaseRun) -> None:
-        """One child run with params, metrics, tags, datasets, artifacts and the model."""
+        """One run per seed, a child of its variant's run: params, metrics, tags, datasets,
+        artifacts and the model."""
+        label = f"{case.name}-seed{case.seed}"
         if self.parent_run_id is None:
-            self.failures.append(f"case {case.name}: skipped, the session run could not be opened")
+            self.failures.append(f"case {label}: skipped, the session run could not be opened")
             return
-        if self._attempt(f"case {case.name}", lambda: self._log_case(case)) is not None:
-            self.logged.append(case.name)
+        if case.outcome != "passed":
+            self._failed_variants.add(case.name)
+        if self._attempt(f"case {label}", lambda: self._log_case(case)) is not None:
+            self.logged.append(label)
+
+    def log_summary(self, name: str, metrics: Mapping[str, float]) -> None:
+        """The variant's figures over its seeds (mean, sd, interval) on its run."""
+        run_id = self.variant_runs.get(name)
+        if run_id is not None and metrics:
+            self._attempt(
+                f"summary of {name}", lambda: self._log_batch(run_id, metrics=dict(metrics))
+            )
+
+    def _variant_run(self, name: str, started_ms: int) -> str:
+        if name not in self.variant_runs:
+            self.variant_runs[name] = self.client.create_run(
+                self.experiment_id,
+                start_time=started_ms,
+                run_name=name,
+                tags={PARENT: self.parent_run_id, "variant": name, "bench.role": "variant"},
+            ).info.run_id
+        return self.variant_runs[name]
 
     def _log_case(self, case: CaseRun) -> bool:
         run = self.client.create_run(
             self.experiment_id,
             start_time=case.started_ms,
-            run_name=case.name,
-            tags={PARENT: self.parent_run_id},
+            run_name=f"{case.name}-seed{case.seed}",
+            tags={PARENT: self._variant_run(case.name, case.started_ms), "seed": str(case.seed)},
         )
         run_id = run.info.run_id
         variant = case.variant
@@ -171,6 +199,7 @@ class MlflowTracker:
         tags = {
             **self._tags,
             "variant": case.name,
+            "seed": str(case.seed),
             "outcome": case.outcome,
             "pytest.nodeids": " ".join(case.node_ids),
             "estimator_name": str(description.get("model", "")),
@@ -233,7 +262,9 @@ class MlflowTracker:
             )
             value = case.result.test.get(self.primary_metric)
             value = float("nan") if value is None else float(value)
-            self.versions[case.name] = (name, str(version.version), value)
+            known = self.versions.get(case.name)
+            if known is None or not value <= known[2]:  # the variant's best seed
+                self.versions[case.name] = (name, str(version.version), value)
             del info
 
     def _crown_champion(self) -> None:
@@ -337,6 +368,9 @@ def _case_metrics(case: CaseRun) -> dict[str, float]:
             "model_size_bytes": case.result.model_size_bytes,
         }
         sections += [("evaluate_", evaluate), ("test_", case.result.test)]
+        sections += [
+            (f"transfer_{name}_", transfer.test) for name, transfer in case.result.transfer.items()
+        ]
     metrics: dict[str, float] = {}
     for prefix, values in sections:
         for key, value in (to_json(values) or {}).items():

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sentiment_models.embeddings import WordVectors, embedding_matrix
+from sentiment_models.memo import remembered
 from sentiment_models.preprocessing import TweetPreprocessor, separate_punctuation
 from sentiment_models.variants.base import (
     AT_LEAST_ONE,
@@ -220,7 +221,12 @@ class KerasLstmVariant(SentimentVariant):
         return {index: float(weight) for index, weight in enumerate(weights)}
 
     def _clean(self, texts: Sequence[str]) -> list[str]:
-        """Pre-processed texts; with ``punctuation="tokens"`` punctuation runs become tokens."""
+        """Pre-processed texts; with ``punctuation="tokens"`` punctuation runs become tokens.
+        The same texts and settings (another seed of the session) reuse the first result."""
+        settings = (repr(sorted(self.preprocessing_config().items())), self.params["punctuation"])
+        return remembered("keras-clean", settings, texts, lambda: self._clean_now(texts))
+
+    def _clean_now(self, texts: Sequence[str]) -> list[str]:
         cleaned = self.preprocessor.transform(texts)
         if self.params["punctuation"] == "tokens":
             return [separate_punctuation(text) for text in cleaned]

@@ -1,0 +1,100 @@
+"""The statistics: metrics on per-item predictions, bootstrap intervals over items and seeds,
+McNemar and Holm from statsmodels, rank intervals and the gate's one-sided test."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, recall_score
+from statsmodels.stats.contingency_tables import mcnemar
+
+from sentiment_models.statistics import (
+    Runs,
+    bootstrap_p,
+    compare,
+    drop_test,
+    holm,
+    mcnemar_p,
+    metric_of,
+)
+from tests.helpers import item_labels, predicted_with
+
+
+def runs(*accuracies, n_items=300, seed=0):
+    rows = [
+        predicted_with(accuracy, seed + index, n_items) for index, accuracy in enumerate(accuracies)
+    ]
+    return Runs.of(rows, item_labels(n_items), 3)
+
+
+def test_metrics_agree_with_scikit_learn():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 500)
+    predicted = np.where(rng.random(500) < 0.7, labels, rng.integers(0, 3, 500))
+    assert metric_of(predicted, labels, "accuracy", 3) == pytest.approx(
+        accuracy_score(labels, predicted)
+    )
+    assert metric_of(predicted, labels, "macro_recall", 3) == pytest.approx(
+        recall_score(labels, predicted, average="macro")
+    )
+    with pytest.raises(ValueError, match="unknown metric"):
+        metric_of(predicted, labels, "f2", 3)
+
+
+def test_estimates_show_seeds_spread_and_an_interval_that_narrows_with_items():
+    estimates, comparison = compare({"a": runs(0.70)}, resamples=1000)
+    single = estimates["accuracy"]["a"]
+    assert comparison is None and single.sd is None and single.seeds == 1
+    assert single.low < 0.70 < single.high and "±" not in single.show()
+    several, _ = compare({"a": runs(0.70, 0.72, 0.74)}, resamples=1000)
+    spread = several["accuracy"]["a"]
+    assert spread.mean == pytest.approx(0.72) and spread.sd == pytest.approx(0.02)
+    assert spread.show().startswith("0.7200 ± 0.0200 [")
+    wide = single.high - single.low
+    narrow, _ = compare({"a": runs(0.70, n_items=3000)}, resamples=1000)
+    assert narrow["accuracy"]["a"].high - narrow["accuracy"]["a"].low < wide / 2
+
+
+def test_mcnemar_is_statsmodels_exact_test_and_keeps_the_worst_seed():
+    first, second = runs(0.80), runs(0.70, seed=5)
+    a = first.predicted[0] == first.labels
+    b = second.predicted[0] == second.labels
+    table = [[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]]
+    assert mcnemar_p(first, second) == pytest.approx(mcnemar(table, exact=True).pvalue)
+    mixed = runs(0.80, 0.71, seed=0)  # the second seed is no better than the other variant
+    assert mcnemar_p(mixed, second) > mcnemar_p(first, second)
+
+
+def test_holm_and_bootstrap_p():
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([]) == []
+    assert bootstrap_p(np.full(999, 0.1)) == pytest.approx(2 / 1000)
+    assert bootstrap_p(np.linspace(-1, 1, 1001)) == pytest.approx(1.0)
+
+
+def test_compare_marks_the_best_its_ties_and_rank_intervals():
+    _, comparison = compare(
+        {"low": runs(0.55, 0.56), "top": runs(0.80, 0.81, seed=3), "near": runs(0.79, seed=9)},
+        resamples=1000,
+    )
+    assert comparison.best == "top" and comparison.tied == ("near",)
+    assert comparison.ranks["low"][1:] == (3, 3)
+    assert comparison.ranks["top"][1] == 1 and comparison.ranks["near"][2] == 2
+    test = comparison.pair("top", "low", "accuracy")
+    assert test.test == "McNemar exact" and test.significant(0.05)
+    recall = comparison.pair("top", "low", "macro_recall")
+    assert recall.test == "paired bootstrap" and recall.p_holm >= recall.p_value
+
+
+def test_drop_test_is_one_sided():
+    baseline = runs(0.75, 0.76, 0.74)
+    planted = drop_test(runs(0.60, seed=20), baseline, "accuracy", resamples=2000)
+    assert planted.drop == pytest.approx(0.15) and planted.p_value < 0.001
+    assert "one-sided p < 0.0005" in planted.describe()
+    noise = drop_test(runs(0.745, 0.75, seed=30), baseline, "accuracy", resamples=2000)
+    assert noise.p_value > 0.05
+    better = drop_test(runs(0.85, seed=40), baseline, "macro_recall", resamples=2000)
+    assert better.drop < 0 and better.p_value > 0.9
+
+
+def test_runs_refuse_mismatched_items():
+    with pytest.raises(ValueError, match="299 predictions for 300 test items"):
+        Runs.of([np.zeros(299)], item_labels(300), 3)
