@@ -99,7 +99,9 @@ def main() -> None:
     from sentiment_models.data import load_splits
     from sentiment_models.variants import variant_class
 
-    splits = load_splits(DataConfig(), SplitConfig(seed=args.seed), args.sample_size)
+    splits = load_splits(
+        DataConfig(eval_datasets=("none",)), SplitConfig(seed=args.seed), args.sample_size
+    )
     params = variant_class("lstm").resolve_params({})
     plain_times, harness_times = [], []
     for round_ in range(args.repeat):

@@ -56,7 +56,11 @@ def main() -> None:
     torch = import_torch()
     from transformers import pipeline
 
-    texts = list(load_splits(DataConfig(), SplitConfig(seed=0)).test.texts[: args.texts])
+    texts = list(
+        load_splits(DataConfig(eval_datasets=("none",)), SplitConfig(seed=0)).test.texts[
+            : args.texts
+        ]
+    )
     variant = harness_model(args.model_dir)
     classify = pipeline("text-classification", model=variant.model, tokenizer=variant.tokenizer)
     print(

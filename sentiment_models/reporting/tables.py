@@ -127,8 +127,11 @@ def score_rows(analysis: Analysis) -> list[Row]:
 
         def cell(record: CaseResult) -> str:
             found = analysis.estimate(record.variant, metric, on)
-            if found is not None:
+            resplit = on == IN_DOMAIN and len({run.test_digest for run in record.runs}) > 1
+            if found is not None and not resplit:
                 return found.show()
+            if found is not None:  # --split-per-seed: each seed has its own test items
+                return f"{stored(record)} [{found.low:.4f}, {found.high:.4f} on the first split]"
             return stored(record) + " (no interval)" if on == IN_DOMAIN else "-"
 
         return cell
