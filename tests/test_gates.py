@@ -61,7 +61,7 @@ def test_a_significant_drop_beyond_the_smallest_effect_fails_with_its_p_value(ba
     verdict = Gate(baseline, alpha=0.01, min_effect=0.005).check("lstm", "quick", _runs(0.60))
     (failure,) = [f for f in verdict.failures if "accuracy" in f.split(":")[1]]
     assert failure.startswith("lstm: accuracy 0.6000 vs baseline 0.7500 (drop +0.1500")
-    assert "one-sided p < 0.0005, paired bootstrap over the test items and seeds" in failure
+    assert "one-sided p < 0.0001, paired bootstrap over the test items and seeds" in failure
     assert "a significant drop (alpha 0.01) larger than 0.005" in failure
 
 
@@ -189,7 +189,7 @@ def test_gate_bites_through_the_plugin(pytester, bench_dir):
         ]
     )
     comparison = (pytester.path / "results" / "comparison.md").read_text()
-    assert "seed 0: gate failed: linear: macro_recall" in comparison
+    assert "seed 0: gate failed: macro_recall 0.3333 vs baseline 0." in comparison
 
     missing = pytester.runpytest_inprocess(
         *bench_dir, "-k", "simple", "--bench-profile", "tiny", f"--baseline={baseline}", "--gate"

@@ -243,3 +243,15 @@ def test_transfer_matrix_has_every_evaluation_set():
     assert "other" in header
     simple = next(line for line in text.splitlines() if line.startswith("| simple    |"))
     assert simple.count("**best**") == 1 and simple.rstrip("| ").endswith("**best**")
+
+
+def test_a_folder_is_rendered_again_from_its_store_alone(tmp_path, capsys):
+    from sentiment_models.reporting.render import main
+
+    update_results(tmp_path, {"simple": record("simple", 0.6)}, session(), lambda store: {})
+    assert not (tmp_path / "comparison.md").exists()
+    assert main([str(tmp_path)]) == 0
+    assert "| simple" in (tmp_path / "comparison.md").read_text().replace("|  ", "| ")
+    assert (tmp_path / "tradeoff.png").read_bytes().startswith(b"\x89PNG")
+    assert main([str(tmp_path / "empty")]) == 2
+    assert "no results.json with results to render" in capsys.readouterr().err

@@ -267,7 +267,11 @@ class BenchSession:
             return None
         if state.outcomes.get("evaluate") != "passed" and not state.gate_failures:
             return None
-        status = "gate failed: " + "; ".join(state.gate_failures) if state.gate_failures else "ok"
+        status = "ok"
+        if state.gate_failures:  # short in the table; the terminal has the whole message
+            status = "gate failed: " + "; ".join(
+                failure.split(": ", 1)[-1].split(" (")[0] for failure in state.gate_failures
+            )
         return SeedRun(
             seed=state.seed,
             status=status,

@@ -230,8 +230,9 @@ def render_differences(analysis: Analysis) -> list[str]:
         "",
         "Paired tests on the same test items: accuracy by the exact McNemar test (for every seed pairing; the largest "
         "p-value is kept, so a difference counts only when every seed shows it), macro recall "
-        f"by a paired bootstrap over the test items and the seeds ({comparison.resamples:,} "
-        "resamples). p-values are Holm-adjusted within each metric; a difference is called "
+        "by a paired bootstrap over the test items and the seeds (the observed difference "
+        f"over its bootstrap standard error, {comparison.resamples:,} resamples, normal "
+        "approximation). p-values are Holm-adjusted within each metric; a difference is called "
         f"real when its adjusted p-value is below {comparison.alpha:g}.",
         "",
     ]

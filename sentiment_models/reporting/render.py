@@ -1,0 +1,61 @@
+"""Re-render a results folder's tables and plot from its ``results.json``, without running
+anything: ``python -m sentiment_models.reporting.render results/quick``. Useful after
+changing how tables are drawn, or after editing the store by hand; the store is read and
+written back under its lock, so a running session is never interleaved."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sentiment_models.config import ReportConfig
+from sentiment_models.reporting.analysis import analyse
+from sentiment_models.reporting.store import read_results, update_results
+from sentiment_models.reporting.tables import render_comparison, render_predictions
+from sentiment_models.reporting.tradeoff import render_tradeoff
+from sentiment_models.results import ResultsStore, SessionInfo
+from sentiment_models.variants import variant_names
+
+
+def render_folder(folder: Path, settings: ReportConfig | None = None) -> list[Path]:
+    """Rewrite ``comparison.md``, ``predictions.md`` and ``tradeoff.png`` in ``folder``."""
+    settings = settings or ReportConfig()
+    stored = read_results(folder)
+    if not stored.variants:
+        raise ValueError(f"{folder}: no results.json with results to render")
+    order = variant_names()
+
+    def render(store: ResultsStore) -> dict[str, str | bytes | None]:
+        analysis = analyse(
+            store, order, alpha=settings.compare_alpha, resamples=settings.bootstrap_resamples
+        )
+        return {
+            "comparison.md": render_comparison(store, order, (), analysis),
+            "predictions.md": render_predictions(store, order),
+            "tradeoff.png": render_tradeoff(store, order, analysis),
+        }
+
+    session = stored.session or SessionInfo(date="")
+    update_results(folder, {}, session, render)
+    return [folder / name for name in ("comparison.md", "predictions.md", "tradeoff.png")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sentiment_models.reporting.render", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("folders", nargs="+", type=Path, help="results folders (with results.json)")
+    args = parser.parse_args(argv)
+    for folder in args.folders:
+        try:
+            written = render_folder(folder)
+        except (ValueError, OSError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print("written: " + ", ".join(str(path) for path in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
