@@ -96,6 +96,7 @@ def render_tradeoff(
         )
         axes.set_xscale("log")
         plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
+        axes.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         axes.xaxis.set_major_formatter(plain)
         axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         axes.margins(x=0.2, y=0.15)
