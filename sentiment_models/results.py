@@ -149,6 +149,8 @@ class SeedRun:
     """Predicted class index per test item (``encode_items``; "" for records of format 1)."""
     predictions: tuple[PhrasePrediction, ...] = ()
     transfer: Mapping[str, Transfer] = field(default_factory=dict)
+    chosen: Mapping[str, Any] = field(default_factory=dict)
+    """What this seed's model chose itself (e.g. ``best_C`` of a grid search)."""
 
     @property
     def ok(self) -> bool:
@@ -164,6 +166,7 @@ class CaseResult:
     profile: str
     description: VariantDescription
     hyperparameters: Mapping[str, Any]
+    """The configured hyper-parameters (each seed's own choices are in its run)."""
     data: DataFacts
     provenance: Provenance
     runs: tuple[SeedRun, ...]
@@ -250,5 +253,8 @@ def upgrade_record(record: Mapping[str, Any]) -> dict[str, Any]:
     data = record.get("data", {})
     run = {key: record[key] for key in RUN_FIELDS if key in record}
     run.update(seed=data.get("seed", 0), test_digest=data.get("test_digest", ""))
+    params = record.get("hyperparameters", {})
+    run["chosen"] = {key: value for key, value in params.items() if key.startswith("best_")}
+    upgraded["hyperparameters"] = {k: v for k, v in params.items() if not k.startswith("best_")}
     upgraded["runs"] = [run]
     return upgraded

@@ -54,6 +54,9 @@ def test_seeds_are_cases_selected_by_k_and_untrained_variants_run_once(pytester,
     result.stdout.fnmatch_lines(["comparison: Best by mean test accuracy: *Rank intervals (95%)*"])
     stored = json.loads((pytester.path / "results" / "results.json").read_text())["variants"]
     assert [run["seed"] for run in stored["simple"]["runs"]] == [0, 1, 2]
+    # what the grid search chose belongs to each seed; the configured parameters to the variant
+    assert all("best_var_smoothing" in run["chosen"] for run in stored["simple"]["runs"])
+    assert not any(key.startswith("best_") for key in stored["simple"]["hyperparameters"])
     assert [run["seed"] for run in stored["vader"]["runs"]] == [0]
     assert {run["test_digest"] for run in stored["simple"]["runs"]} == {
         stored["simple"]["data"]["test_digest"]
@@ -61,6 +64,12 @@ def test_seeds_are_cases_selected_by_k_and_untrained_variants_run_once(pytester,
     comparison = (pytester.path / "results" / "comparison.md").read_text()
     assert "## Which differences are real" in comparison and "| simple vs vader" in comparison
     assert "## Transfer: macro recall on every evaluation set" in comparison
+    again = pytester.runpytest_inprocess(*bench_dir, *seeds, "-k", "simple and seed1")
+    again.assert_outcomes(passed=2)  # one seed again: the other stored seeds are kept
+    runs = json.loads((pytester.path / "results" / "results.json").read_text())["variants"][
+        "simple"
+    ]["runs"]
+    assert [run["seed"] for run in runs] == [0, 1, 2]
     resplit = pytester.runpytest_inprocess(
         *bench_dir, "--seeds", "3,4", "-k", "simple", "--split-per-seed"
     )

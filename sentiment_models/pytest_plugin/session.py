@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from sentiment_models.results import CaseResult, DataFacts, Provenance, SeedRun
 
 
+CHOSEN = "best_"
+"""Hyper-parameters a variant chose itself (grid search): they belong to a seed's run."""
+
+
 def case_id(name: str, seed: int) -> str:
     """The id of a variant's case for one seed, as pytest shows it: ``lstm-seed1``."""
     return f"{name}-seed{seed}"
@@ -229,10 +233,14 @@ class BenchSession:
 
     def check_gate(self, name: str, seed: int) -> list[str]:
         """After a successful evaluate phase: the gate's failures (empty when it passes).
-        A variant is gated once, after the last of its selected seeds, on all its seeds."""
-        if self.gate is None or seed != self.selected.get(name, [seed])[-1]:
+        A variant is gated once, when the last of its selected seeds is evaluated (in any
+        order), on all its seeds of the session."""
+        if self.gate is None:
             return []
         states = [state for state in self.cases.values() if state.name == name]
+        finished = {state.seed for state in states if "evaluate" in state.outcomes}
+        if set(self.selected.get(name, [seed])) - finished - {seed}:
+            return []  # another seed is still to be evaluated: gate then
         runs = {
             state.seed: (self.splits_for(state.seed), result)
             for state in states
@@ -283,6 +291,9 @@ class BenchSession:
             predicted=evaluated.predicted,
             predictions=evaluated.predictions,
             transfer=evaluated.transfer,
+            chosen={
+                k: v for k, v in runner.variant.hyperparameters().items() if k.startswith(CHOSEN)
+            },
         )
 
     def records(self) -> dict[str, CaseResult]:
@@ -310,7 +321,11 @@ class BenchSession:
                 variant=name,
                 profile=self.profile.label(),
                 description=first.variant.describe(),
-                hyperparameters=first.variant.hyperparameters(),
+                hyperparameters={
+                    key: value
+                    for key, value in first.variant.hyperparameters().items()
+                    if not key.startswith(CHOSEN)
+                },
                 data=self.facts(pairs[0][0].seed),
                 provenance=self.provenance(),
                 runs=tuple(run for _, run in pairs),

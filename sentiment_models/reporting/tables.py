@@ -196,9 +196,17 @@ def render_comparison(
     parts += [_per_class(records, names), ""]
     parts += ["## Hyper-parameters", ""]
     for name in names:
-        params = records[name].hyperparameters
-        listed = ", ".join(f"`{key}={value}`" for key, value in sorted(params.items()))
-        parts.append(f"- **{name}**: {listed or '-'}")
+        record = records[name]
+        listed = ", ".join(f"`{k}={v}`" for k, v in sorted(record.hyperparameters.items()))
+        chosen = "; ".join(
+            f"seed {run.seed}: " + ", ".join(f"`{k}={v}`" for k, v in sorted(run.chosen.items()))
+            for run in record.runs
+            if run.chosen
+        )
+        parts.append(
+            f"- **{name}**: {listed or '-'}"
+            + (f"; chosen by the search: {chosen}" if chosen else "")
+        )
     parts.append("")
     return "\n".join(parts)
 
