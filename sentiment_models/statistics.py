@@ -88,8 +88,8 @@ class PairTest:
 class Comparison:
     """Every pairwise test, the best variant, the variants tied with it and rank intervals."""
 
-    metric: str
     estimates: Mapping[str, Estimate]
+    """Accuracy per variant (the metric that names the best and its ties)."""
     pairs: tuple[PairTest, ...]
     best: str
     tied: tuple[str, ...]
@@ -99,10 +99,7 @@ class Comparison:
     resamples: int
 
     def pair(self, first: str, second: str, metric: str) -> PairTest | None:
-        for test in self.pairs:
-            if test.metric == metric and {test.first, test.second} == {first, second}:
-                return test
-        return None
+        return _find(self.pairs, first, second, metric)
 
 
 # -- metrics on arrays -------------------------------------------------------------------------
@@ -246,7 +243,6 @@ def compare(
         and not test.significant(alpha)
     )
     comparison = Comparison(
-        metric="accuracy",
         estimates=found["accuracy"],
         pairs=tuple(pairs),
         best=best,

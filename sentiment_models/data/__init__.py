@@ -56,8 +56,8 @@ def load_source(spec: SourceSpec) -> LabelledTexts | PresplitData:
 def load_splits(
     data: DataConfig, split: SplitConfig, sample_size: int | None = None
 ) -> DatasetSplits:
-    """Load, split and subsample (``sample_size`` training rows, None = all); evaluate on
-    another source's labels when ``data.eval_dataset`` is set."""
+    """Load, split and subsample (``sample_size`` training rows, None = all); load every
+    ``data.eval_datasets`` source as an out-of-domain evaluation set."""
     spec = SourceSpec.training(data)
     loaded = load_source(spec)
     check_classes(loaded, field=spec.dataset_field)

@@ -311,10 +311,12 @@ class BenchSession:
             first = pairs[0][0].runner
             items = {}
             for state, _ in pairs:
-                splits = state.runner.splits
+                splits, facts = state.runner.splits, self.facts(state.seed)
                 position = {label: index for index, label in enumerate(splits.classes)}
-                sets = {self.facts(state.seed).test_digest: splits.test}
-                sets.update({data.digest: data for data in splits.evaluations.values()})
+                sets = {facts.test_digest: splits.test}
+                sets.update(
+                    {facts.transfer[name]: data for name, data in splits.evaluations.items()}
+                )
                 for digest, data in sets.items():
                     items[digest] = encode_items([position[label] for label in data.labels])
             records[name] = CaseResult(
@@ -444,7 +446,7 @@ class BenchSession:
             return {
                 "comparison.md": render_comparison(store, order, self.extra_rows, analysis),
                 "predictions.md": render_predictions(store, order),
-                "tradeoff.png": render_tradeoff(store, order, analysis),
+                "tradeoff.png": render_tradeoff(store, order),
             }
 
         stored = update_results(

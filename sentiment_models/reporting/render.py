@@ -33,7 +33,7 @@ def render_folder(folder: Path, settings: ReportConfig | None = None) -> list[Pa
         return {
             "comparison.md": render_comparison(store, order, (), analysis),
             "predictions.md": render_predictions(store, order),
-            "tradeoff.png": render_tradeoff(store, order, analysis),
+            "tradeoff.png": render_tradeoff(store, order),
         }
 
     session = stored.session or SessionInfo(date="")

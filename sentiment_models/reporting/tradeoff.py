@@ -39,9 +39,7 @@ def _point(record: CaseResult) -> tuple[float, float, float, float]:
     return time, time_sd, accuracy, accuracy_sd
 
 
-def render_tradeoff(
-    store: ResultsStore, order: Iterable[str], analysis: object | None = None
-) -> bytes | None:
+def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
     """The PNG bytes, or None when no variant has a test accuracy."""
     records = store.variants
     names = ordered_names(records, order)
