@@ -256,3 +256,16 @@ def test_splits_facts_are_json_clean(tiny_csv):
     splits = load_splits(DataConfig(dataset="csv", data_path=str(tiny_csv)), SplitConfig())
     assert json.loads(json.dumps(splits.facts().flat()))["classes"] == "negative,neutral,positive"
     assert np.all(splits.train.labels != None)  # noqa: E711
+
+
+def test_an_eval_dataset_path_error_names_the_option(tiny_csv, tmp_path):
+    from sentiment_models.errors import FieldError
+
+    missing = tmp_path / "absent.csv"
+    data = DataConfig(dataset="csv", data_path=str(tiny_csv), eval_datasets=(f"csv={missing}",))
+    with pytest.raises(FieldError) as error:
+        load_splits(data, SplitConfig())
+    assert error.value.render(lambda field: field) == f"data.eval_datasets {missing}: no such file"
+    needs_path = DataConfig(dataset="csv", data_path=str(tiny_csv), eval_datasets=("csv",))
+    with pytest.raises(FieldError, match=r"data\.eval_data_path"):
+        load_splits(needs_path, SplitConfig())
