@@ -20,7 +20,7 @@ import numpy as np
 from filelock import FileLock
 
 from sentiment_models.reporting.store import atomic_write
-from sentiment_models.results import CaseResult, EvaluateResult, decode_items
+from sentiment_models.results import CaseResult, EvaluateResult, class_indices, decode_items
 from sentiment_models.statistics import Runs, drop_test
 
 if TYPE_CHECKING:
@@ -155,8 +155,7 @@ class Gate:
 
 
 def _runs(splits: DatasetSplits, results: list[EvaluateResult]) -> Runs:
-    position = {label: index for index, label in enumerate(splits.classes)}
-    labels = np.asarray([position[label] for label in splits.test.labels])
+    labels = class_indices(splits.test.labels, splits.classes)
     return Runs.of([decode_items(r.predicted) for r in results], labels, len(splits.classes))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -210,6 +210,17 @@ class CaseResult:
 
 def _seed(run: SeedRun) -> int:
     return run.seed
+
+
+def class_indices(
+    labels: Sequence[object], classes: Sequence[str], unknown: int | None = None
+) -> np.ndarray:
+    """Each label as its index in ``classes``; a label outside them is ``unknown``, or a
+    KeyError when ``unknown`` is None."""
+    position = {label: index for index, label in enumerate(classes)}
+    if unknown is None:
+        return np.asarray([position[str(label)] for label in labels], dtype=np.uint8)
+    return np.asarray([position.get(str(label), unknown) for label in labels], dtype=np.uint8)
 
 
 def encode_items(values: np.ndarray) -> str:

@@ -23,6 +23,7 @@ from sentiment_models.results import (
     Timing,
     TrainResult,
     Transfer,
+    class_indices,
     encode_items,
     to_json,
 )
@@ -166,9 +167,9 @@ class CaseRunner:
 
     def _class_indices(self, variant: SentimentVariant, proba: np.ndarray) -> np.ndarray:
         """Each item's predicted class as an index into the split's classes."""
-        position = {label: index for index, label in enumerate(self.splits.classes)}
-        lookup = np.asarray([position.get(str(label), 255) for label in variant.classes_])
-        return lookup[np.argmax(proba, axis=1)]
+        return class_indices(variant.classes_, self.splits.classes, unknown=255)[
+            np.argmax(proba, axis=1)
+        ]
 
     def _phrase_predictions(self, variant: SentimentVariant) -> tuple[PhrasePrediction, ...]:
         proba = variant.predict_proba(self.phrases)

@@ -298,7 +298,7 @@ class BenchSession:
 
     def records(self) -> dict[str, CaseResult]:
         """One record per variant that has a stored run in this session, its seeds in order."""
-        from sentiment_models.results import CaseResult, encode_items
+        from sentiment_models.results import CaseResult, class_indices, encode_items
 
         grouped: dict[str, list[tuple[CaseState, SeedRun]]] = {}
         for key, state in self.cases.items():
@@ -310,15 +310,13 @@ class BenchSession:
             pairs.sort(key=lambda pair: pair[1].seed)
             first = pairs[0][0].runner
             items = {}
-            for state, _ in pairs:
+            for state, _ in pairs:  # the labels of each test set once (seeds share a split)
                 splits, facts = state.runner.splits, self.facts(state.seed)
-                position = {label: index for index, label in enumerate(splits.classes)}
                 sets = {facts.test_digest: splits.test}
-                sets.update(
-                    {facts.transfer[name]: data for name, data in splits.evaluations.items()}
-                )
+                sets.update({facts.transfer[key]: data for key, data in splits.evaluations.items()})
                 for digest, data in sets.items():
-                    items[digest] = encode_items([position[label] for label in data.labels])
+                    if digest not in items:
+                        items[digest] = encode_items(class_indices(data.labels, splits.classes))
             records[name] = CaseResult(
                 variant=name,
                 profile=self.profile.label(),
