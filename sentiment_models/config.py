@@ -105,6 +105,34 @@ def seed_list(seeds: tuple[int, ...]) -> str | None:
     return None
 
 
+def device_spec(value: str) -> str | None:
+    kind, _, index = value.partition(":")
+    if value in ("auto", "cpu", "cuda") or (kind == "cuda" and index.isdigit()):
+        return None
+    return "expected auto, cpu, cuda or cuda:INDEX, e.g. cuda:1"
+
+
+def shard_spec(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parse_shard(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    """``"2/3"`` -> ``(2, 3)``: the second of three shards (1-based)."""
+    part, sep, total = value.partition("/")
+    if not (sep and part.strip().isdigit() and total.strip().isdigit()):
+        raise ValueError("expected K/N, e.g. 1/3 (the first of three shards)")
+    k, n = int(part), int(total)
+    if not 1 <= k <= n:
+        raise ValueError(f"expected 1 <= K <= N, got {k}/{n}")
+    return k, n
+
+
 PROFILE_NAMES = ("full", "quick", "tiny")
 DEFAULT_EVAL_DATASET = "twitter-entity"
 
@@ -268,6 +296,31 @@ class RunConfig:
         "score train accuracy on a stratified sample of at most N training rows (0 = all).",
         metavar="N",
         check=at_least(0),
+    )
+    threads: int | None = option(
+        None,
+        "--threads",
+        "threads per process for torch, TensorFlow and BLAS (default: the usable cores divided "
+        "by the number of xdist workers, at least 1).",
+        metavar="N",
+        check=at_least(1),
+    )
+    device: str = option(
+        "auto",
+        "--device",
+        "where the torch variants run: auto (CUDA when torch sees a GPU, else the CPU), cpu, "
+        "cuda or cuda:INDEX. Keras uses a GPU whenever TensorFlow sees one.",
+        metavar="auto|cpu|cuda[:i]",
+        check=device_spec,
+    )
+    shard: str | None = option(
+        None,
+        "--shard",
+        "run only shard K of N: a deterministic share of the variants (all their seeds), for "
+        "CI matrices; merge the shards' results folders with "
+        "`python -m sentiment_models.reporting.merge`.",
+        metavar="K/N",
+        check=shard_spec,
     )
 
     def __post_init__(self) -> None:

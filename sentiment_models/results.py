@@ -135,6 +135,16 @@ class DataFacts:
 
 
 @dataclass(frozen=True)
+class Execution:
+    """Where a case ran: the device, the thread budget, the xdist worker and its host."""
+
+    device: str
+    threads: int
+    worker: str = "main"
+    host: str = ""
+
+
+@dataclass(frozen=True)
 class SeedRun:
     """One seed of a variant: its phases' results and its per-item predictions."""
 
@@ -151,6 +161,7 @@ class SeedRun:
     transfer: Mapping[str, Transfer] = field(default_factory=dict)
     chosen: Mapping[str, Any] = field(default_factory=dict)
     """What this seed's model chose itself (e.g. ``best_C`` of a grid search)."""
+    execution: Execution | None = field(default=None, metadata=OMIT_NONE)
 
     @property
     def ok(self) -> bool:
@@ -210,6 +221,70 @@ class CaseResult:
 
 def _seed(run: SeedRun) -> int:
     return run.seed
+
+
+def combine_seeds(records: Sequence[CaseResult]) -> CaseResult:
+    """One variant's single-seed records of one session as one record: its runs in seed
+    order, the test labels of every seed's split, the data of the first seed."""
+    ordered = sorted(records, key=lambda record: record.first.seed)
+    items: dict[str, str] = {}
+    for record in ordered:
+        items.update(record.items)
+    runs = sorted((run for record in ordered for run in record.runs), key=_seed)
+    return replace(ordered[0], runs=tuple(runs), items=items)
+
+
+def origin_differences(
+    expected: tuple[DataFacts, Provenance], found: tuple[DataFacts, Provenance]
+) -> list[str]:
+    """What differs between two results' data (digests, split) and code (commit, package
+    versions): results are merged only when this is empty."""
+    (data, code), (other_data, other_code) = expected, found
+    checks = {
+        "dataset digest": (data.dataset_digest, other_data.dataset_digest),
+        "split seed": (data.seed, other_data.seed),
+        "train split digest": (data.train_digest, other_data.train_digest),
+        "test split digest": (data.test_digest, other_data.test_digest),
+        "classes": (data.classes, other_data.classes),
+        "evaluation sets": (dict(data.transfer), dict(other_data.transfer)),
+        "git commit": (code.commit_full, other_code.commit_full),
+    }
+    found_lines = [
+        f"{what}: {_short(mine)} here, {_short(theirs)} there"
+        for what, (mine, theirs) in checks.items()
+        if mine != theirs
+    ]
+    for name in sorted(set(code.packages) | set(other_code.packages)):
+        mine, theirs = code.packages.get(name), other_code.packages.get(name)
+        if mine != theirs:
+            found_lines.append(
+                f"package {name}: {mine or 'absent'} here, {theirs or 'absent'} there"
+            )
+    return found_lines
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text[:12] if len(text) >= 32 and " " not in text else text
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """One case (a variant and a seed) as the process that ran it reports it to the session
+    that writes the results: in-process, or from an xdist worker to the controller."""
+
+    variant: str
+    seed: int
+    record: CaseResult | None = None
+    """This seed's run as one-seed record, when it is to be stored."""
+    errors: Mapping[str, str] = field(default_factory=dict)
+    """Phase -> its error, one line."""
+    gate_failures: tuple[str, ...] = ()
+    gate_warnings: tuple[str, ...] = ()
+    tracking: Mapping[str, str] = field(default_factory=dict)
+    """The tracker's references: the variant's run, a registered model version."""
+    tracking_failures: tuple[str, ...] = ()
+    worker: str = "main"
 
 
 def class_indices(

@@ -1,16 +1,27 @@
 """pytest hooks of the sentiment benchmark: options, the ``bench_case`` fixture, and hand-off to
-the session (``session``), the per-case runner (``case``) and the options (``options``)."""
+the session (``session``), the per-case runner (``case``), the options (``options``) and, under
+pytest-xdist, the controller's side (``distributed``) and the phase timings (``timings``)."""
 
 from __future__ import annotations
 
+import uuid
+import warnings
 from typing import TYPE_CHECKING
 
 import pytest
 
 from sentiment_models.errors import BenchError
 from sentiment_models.pytest_plugin import hookspecs
+from sentiment_models.pytest_plugin.distributed import (
+    OUTCOME,
+    WORKER_INPUT,
+    WORKERS_HERE,
+    ResultsCollector,
+)
 from sentiment_models.pytest_plugin.options import add_options, flag_name, read_config, usage_error
 from sentiment_models.pytest_plugin.session import BenchSession, case_id
+from sentiment_models.pytest_plugin.timings import ATTRIBUTE as TIMING
+from sentiment_models.pytest_plugin.timings import phase_timing
 from sentiment_models.variants import parse_param_overrides, register_variant, variant_names
 
 if TYPE_CHECKING:
@@ -18,7 +29,10 @@ if TYPE_CHECKING:
 
 SESSION_KEY = pytest.StashKey[BenchSession]()
 NOTES_KEY = pytest.StashKey[list[str]]()
+RUN_KEY = pytest.StashKey[str]()
+"""This session's key: tags its MLflow session run, handed to every xdist worker."""
 FIXTURE = "bench_case"
+XDIST_WARNING = "Benchmarks are automatically disabled because xdist plugin is active"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -29,7 +43,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+def _workers(config: pytest.Config) -> tuple[str, int]:
+    """This process's xdist worker id (``main`` when not a worker) and how many workers
+    share its machine."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # the workers on its machine share its cores
+        here = workerinput.get(WORKERS_HERE, workerinput["workercount"])
+        return str(workerinput["workerid"]), int(here)
+    if config.getoption("dist", "no") != "no":
+        from xdist.workermanage import parse_tx_spec_config
+
+        return "main", len(parse_tx_spec_config(config))
+    return "main", 1
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-benchmark warns about xdist on a worker
 def pytest_configure(config: pytest.Config) -> None:
+    worker, workers = _workers(config)
+    workerinput = getattr(config, "workerinput", {})
+    config.stash[RUN_KEY] = workerinput.get(WORKER_INPUT) or uuid.uuid4().hex
+    if worker != "main":  # its phase timings reach pytest-benchmark on the controller
+        config.addinivalue_line("filterwarnings", f"ignore:{XDIST_WARNING}")
+        warnings.filterwarnings("ignore", message=XDIST_WARNING)  # also at its unconfigure
     try:
         for variants in config.hook.pytest_bench_variants(config=config):
             for name, target in (variants or {}).items():
@@ -46,10 +81,16 @@ def pytest_configure(config: pytest.Config) -> None:
             variant_params=parse_param_overrides(option_params + list(values.run.variant_params)),
             name_field=flag_name,
             extra_rows=extra_rows,
+            worker=worker,
+            workers=workers,
         )
     except BenchError as error:
         raise usage_error(error) from None
     config.stash[SESSION_KEY] = session
+    if worker == "main":
+        config.pluginmanager.register(
+            ResultsCollector(config, session, config.stash[RUN_KEY]), ResultsCollector.NAME
+        )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -73,12 +114,20 @@ def _variant(item: pytest.Item) -> str | None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Check the parameters, the data and the tracking store once, before any case runs, if
-    any bench case was selected (after ``-k`` / ``-m``: only the selected variants)."""
+    """Keep this ``--shard``'s variants; check the parameters, the data and the tracking store
+    once, before any case runs, if any bench case was selected (after ``-k`` / ``-m``: only
+    the selected variants)."""
+    session = config.stash[SESSION_KEY]
+    if session.config.run.shard is not None:
+        outside = [
+            item for item in items if (name := _variant(item)) and not session.in_shard(name)
+        ]
+        if outside:
+            config.hook.pytest_deselected(items=outside)
+            items[:] = [item for item in items if item not in outside]
     selected = list(dict.fromkeys(name for item in items if (name := _variant(item))))
     if not selected:
         return
-    session = config.stash[SESSION_KEY]
     for item in items:  # the seeds whose evaluate phase runs: the gate waits for them all
         if (case := _case(item)) is not None and item.name.startswith("test_evaluate["):
             seeds = session.selected.setdefault(case[0], [])
@@ -95,10 +144,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if name in unavailable:
             item.add_marker(pytest.mark.skip(reason=f"{name}: {unavailable[name]}"))
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    if reporter is not None and session.worker == "main":
         reporter.write_line(session.data_line())
     if set(selected) - set(unavailable):
-        session.start_tracking()
+        session.start_tracking(config.stash[RUN_KEY])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -124,10 +173,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
     report = yield
     case = _case(item)
     if call.when == "call" and case is not None:
+        from sentiment_models.results import to_json
+
+        session = item.config.stash[SESSION_KEY]
         phase = item.originalname.removeprefix("test_")
-        item.config.stash[SESSION_KEY].phase_done(
-            case_id(*case), phase, item.nodeid, report.outcome
-        )
+        key = case_id(*case)
+        outcome = session.phase_done(key, phase, item.nodeid, report.outcome)
+        if outcome is not None:
+            setattr(report, OUTCOME, to_json(outcome))
+        if session.worker != "main" and report.passed:
+            timing = phase_timing(item, session.phase_seconds(key, phase))
+            if timing is not None:
+                setattr(report, TIMING, timing)
     return report
 
 
@@ -151,7 +208,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.config.stash[NOTES_KEY] = bench.finish(interrupted, benchmark_json)
     finally:
         bench.cleanup()
-    if bench.tracker.failures and session.exitstatus == pytest.ExitCode.OK:
+    failed = bench.tracker.failures or bench.rejected
+    if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

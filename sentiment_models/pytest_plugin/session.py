@@ -4,8 +4,10 @@ the session; it reads their typed results."""
 
 from __future__ import annotations
 
+import platform
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,18 +18,19 @@ from sentiment_models.profiles import Profile, get_profile, profile_params
 from sentiment_models.provenance import git_state, machine, package_versions, short_commit, utc_now
 from sentiment_models.reporting.analysis import IN_DOMAIN
 from sentiment_models.reporting.phrases import SEED_PHRASES, read_phrases
+from sentiment_models.runtime import default_threads
 from sentiment_models.tracking import CaseRun, NullTracker, Tracker
 from sentiment_models.variants import variant_class, variant_names
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
     from sentiment_models.data import DatasetSplits
     from sentiment_models.gates import Gate
     from sentiment_models.pytest_plugin.case import CaseRunner
     from sentiment_models.reporting.analysis import Analysis
     from sentiment_models.reporting.tables import Row
-    from sentiment_models.results import CaseResult, DataFacts, Provenance, SeedRun
+    from sentiment_models.results import CaseOutcome, CaseResult, DataFacts, Provenance, SeedRun
 
 
 CHOSEN = "best_"
@@ -37,6 +40,15 @@ CHOSEN = "best_"
 def case_id(name: str, seed: int) -> str:
     """The id of a variant's case for one seed, as pytest shows it: ``lstm-seed1``."""
     return f"{name}-seed{seed}"
+
+
+def shard_members(order: Sequence[str], shard: str) -> list[str]:
+    """The variants of shard ``K/N``: the registry's variants dealt round-robin, so that every
+    shard gets a fixed share whatever ``-k`` selects."""
+    from sentiment_models.config import parse_shard
+
+    k, n = parse_shard(shard)
+    return [name for index, name in enumerate(order) if index % n == k - 1]
 
 
 @dataclass
@@ -50,7 +62,10 @@ class CaseState:
     node_ids: list[str] = field(default_factory=list)
     outcomes: dict[str, str] = field(default_factory=dict)
     gate_failures: list[str] = field(default_factory=list)
+    gate_warnings: list[str] = field(default_factory=list)
     logged: bool = False
+    reported_failures: int = 0
+    """Tracking failures already handed on in an outcome."""
 
 
 class BenchSession:
@@ -64,11 +79,17 @@ class BenchSession:
         variant_params: dict[str, dict[str, str]],
         name_field: Callable[[str], str] = lambda path: path,
         extra_rows: Sequence[Row] = (),
+        worker: str = "main",
+        workers: int = 1,
     ) -> None:
         self.config = config
         self.rootdir = rootdir
         self.profile: Profile = get_profile(config.run.profile)
         self.variant_params = variant_params
+        self.worker = worker
+        """``main`` (serial or xdist controller), else the xdist worker id (``gw0``)."""
+        self.workers = workers
+        self.threads = config.run.threads or default_threads(workers)
         self.name_field = name_field
         self.extra_rows = tuple(extra_rows)
         self.results_dir = config.report.results_folder(rootdir, self.profile.name)
@@ -86,7 +107,10 @@ class BenchSession:
         self.written: list[Path] = []
         self._splits: DatasetSplits | None = None
         self._seed_splits: dict[int, DatasetSplits] = {}
-        self.gate_warnings: list[str] = []
+        self.outcomes: dict[str, CaseOutcome] = {}
+        """Case id -> what its process reported (the results are built from these)."""
+        self.rejected: list[str] = []
+        """Outcomes not merged: made on other data or code (what differs)."""
         self._workdir: Path | None = None
         self._provenance: Provenance | None = None
         self._facts: dict[int, DataFacts] = {}
@@ -120,9 +144,20 @@ class BenchSession:
         given = self.config.split.sample_size
         return (self.profile.sample_size if given is None else given) or None
 
+    def in_shard(self, name: str) -> bool:
+        """Whether variant ``name`` belongs to this session's ``--shard K/N``: the registry's
+        variants dealt round-robin, so every shard gets a fixed share whatever ``-k`` says."""
+        shard = self.config.run.shard
+        return shard is None or name in shard_members(variant_names(), shard)
+
     def preflight(self, names: list[str]) -> dict[str, str]:
-        """Let each selected variant check its parameters (files, sizes) before training;
-        returns the variants that cannot run here, with the reason (their cases are skipped)."""
+        """Size this process's thread pools and check the device, then let each selected
+        variant check its parameters (files, sizes) before training; returns the variants
+        that cannot run here, with the reason (their cases are skipped)."""
+        from sentiment_models import runtime
+
+        runtime.check_device(self.config.run.device)
+        runtime.configure(self.threads, self.config.run.device)
         for name in names:
             cls = variant_class(name)
             params = cls.resolve_params(self.params_for(name))
@@ -167,7 +202,9 @@ class BenchSession:
     def connect_tracking(self) -> None:
         self.tracker.connect()
 
-    def start_tracking(self) -> None:
+    def start_tracking(self, key: str = "") -> None:
+        """Open the session run (tagged ``key``); on an xdist worker, join the one the
+        controller opened with that key."""
         if not self.tracker.enabled:
             return
         splits, provenance = self.splits, self.provenance()
@@ -191,9 +228,11 @@ class BenchSession:
             context: (f"{name}-{part}", data.texts, data.labels, data.digest)
             for context, (name, part, data) in parts.items()
         }
-        self.tracker.start(
-            facts={**self.facts().flat(), **self.options_summary()}, tags=tags, datasets=datasets
-        )
+        facts = {**self.facts().flat(), **self.options_summary()}
+        if self.worker == "main":
+            self.tracker.start(facts=facts, tags=tags, datasets=datasets, key=key)
+        else:
+            self.tracker.join(key=key, facts=facts, tags=tags, datasets=datasets)
 
     def options_summary(self) -> dict[str, object]:
         """The session's options as flat params for tracking."""
@@ -205,6 +244,10 @@ class BenchSession:
             "option.train_score_rows": self.config.run.train_score_rows,
             "option.seeds": ",".join(map(str, self.seeds)),
             "option.split_per_seed": self.config.split.split_per_seed,
+            "option.threads": self.threads,
+            "option.device": self.config.run.device,
+            "option.workers": self.workers,
+            "option.shard": self.config.run.shard or "",
             "option.variant_params": ";".join(
                 f"{variant}.{key}={value}"
                 for variant, params in sorted(self.variant_params.items())
@@ -249,24 +292,28 @@ class BenchSession:
         if not runs:
             return []
         verdict = self.gate.check(name, self.profile.name, runs)
-        self.gate_warnings += verdict.warnings
-        self.cases[case_id(name, seed)].gate_failures = verdict.failures
+        state = self.cases[case_id(name, seed)]
+        state.gate_failures, state.gate_warnings = verdict.failures, verdict.warnings
         return verdict.failures
 
-    def phase_done(self, key: str, phase: str, node_id: str, outcome: str) -> None:
-        """Called after each phase's test; a case is logged after evaluate, or a failed train."""
+    def phase_done(self, key: str, phase: str, node_id: str, outcome: str) -> CaseOutcome | None:
+        """Called after each phase's test; a case is logged after evaluate, or a failed
+        train. Returns what the case reports to the session that writes the results (after
+        evaluate or a failure), else None."""
         state = self.cases.get(key)
         if state is None:  # failed before its runner existed (e.g. a fixture error)
-            return
+            return None
         state.node_ids.append(node_id)
         state.outcomes[phase] = outcome
         if phase == "evaluate" or outcome != "passed":
             self._log(key)
+            return self.outcome(key)
+        return None
 
     def record(self, key: str) -> SeedRun | None:
         """The stored run of case ``key``: only when its evaluate phase passed, or failed on
         the gate alone (a case that failed otherwise keeps its stored run)."""
-        from sentiment_models.results import SeedRun
+        from sentiment_models.results import Execution, SeedRun
 
         state = self.cases[key]
         runner = state.runner
@@ -294,45 +341,97 @@ class BenchSession:
             chosen={
                 k: v for k, v in runner.variant.hyperparameters().items() if k.startswith(CHOSEN)
             },
+            execution=Execution(
+                device=runner.variant.device,
+                threads=self.threads,
+                worker=self.worker,
+                host=platform.node(),
+            ),
         )
 
-    def records(self) -> dict[str, CaseResult]:
-        """One record per variant that has a stored run in this session, its seeds in order."""
-        from sentiment_models.results import CaseResult, class_indices, encode_items
+    def phase_seconds(self, key: str, phase: str) -> float | None:
+        """The measured seconds of a finished phase of case ``key``."""
+        runner = self.cases[key].runner
+        if phase == "train":
+            return runner.train_result.seconds if runner.train_result else None
+        return runner.evaluate_result.timing.seconds if runner.evaluate_result else None
 
-        grouped: dict[str, list[tuple[CaseState, SeedRun]]] = {}
-        for key, state in self.cases.items():
-            run = self.record(key)
-            if run is not None:
-                grouped.setdefault(state.name, []).append((state, run))
-        records = {}
-        for name, pairs in grouped.items():
-            pairs.sort(key=lambda pair: pair[1].seed)
-            first = pairs[0][0].runner
-            items = {}
-            for state, _ in pairs:  # the labels of each test set once (seeds share a split)
-                splits, facts = state.runner.splits, self.facts(state.seed)
-                sets = {facts.test_digest: splits.test}
-                sets.update({facts.transfer[key]: data for key, data in splits.evaluations.items()})
-                for digest, data in sets.items():
-                    if digest not in items:
-                        items[digest] = encode_items(class_indices(data.labels, splits.classes))
-            records[name] = CaseResult(
-                variant=name,
+    def outcome(self, key: str) -> CaseOutcome:
+        """Case ``key`` as its process reports it: its one-seed record (when it is stored),
+        errors, gate verdict and tracking references."""
+        from sentiment_models.results import CaseOutcome, CaseResult, class_indices, encode_items
+
+        state = self.cases[key]
+        runner, run = state.runner, self.record(key)
+        record = None
+        if run is not None:
+            facts, splits = self.facts(state.seed), runner.splits
+            sets = {facts.test_digest: splits.test}
+            sets.update({facts.transfer[name]: data for name, data in splits.evaluations.items()})
+            record = CaseResult(
+                variant=state.name,
                 profile=self.profile.label(),
-                description=first.variant.describe(),
+                description=runner.variant.describe(),
                 hyperparameters={
-                    key: value
-                    for key, value in first.variant.hyperparameters().items()
-                    if not key.startswith(CHOSEN)
+                    k: v
+                    for k, v in runner.variant.hyperparameters().items()
+                    if not k.startswith(CHOSEN)
                 },
-                data=self.facts(pairs[0][0].seed),
+                data=facts,
                 provenance=self.provenance(),
-                runs=tuple(run for _, run in pairs),
-                classes=tuple(self.splits.classes),
-                items=items,
+                runs=(run,),
+                classes=tuple(splits.classes),
+                items={
+                    digest: encode_items(class_indices(data.labels, splits.classes))
+                    for digest, data in sets.items()
+                },
             )
-        return records
+        failures = self.tracker.failures[state.reported_failures :]
+        state.reported_failures = len(self.tracker.failures)
+        return CaseOutcome(
+            variant=state.name,
+            seed=state.seed,
+            record=record,
+            errors=dict(runner.errors),
+            gate_failures=tuple(state.gate_failures),
+            gate_warnings=tuple(state.gate_warnings),
+            tracking=self.tracker.refs(state.name),
+            tracking_failures=tuple(failures),
+            worker=self.worker,
+        )
+
+    def collect(self, outcome: CaseOutcome) -> str | None:
+        """Take a case's outcome (from this process or a worker) into the session's results,
+        unless it was made on other data or code than this session's: then returns what
+        differs, and the outcome is not merged."""
+        from sentiment_models.results import origin_differences
+
+        key = case_id(outcome.variant, outcome.seed)
+        record = outcome.record
+        if record is not None:
+            expected = (self.facts(outcome.seed), self.provenance())
+            differences = origin_differences(expected, (record.data, record.provenance))
+            if differences:
+                line = (
+                    f"{key} from {outcome.worker}: results not merged, made on other data or "
+                    "code: " + "; ".join(differences)
+                )
+                self.rejected.append(line)
+                return line
+        self.outcomes[key] = outcome
+        failures = outcome.tracking_failures if outcome.worker != self.worker else ()
+        self.tracker.adopt(outcome.variant, outcome.tracking, failures)
+        return None
+
+    def records(self) -> dict[str, CaseResult]:
+        """One record per variant with a stored run in this session, its seeds in order."""
+        from sentiment_models.results import combine_seeds
+
+        grouped: dict[str, list[CaseResult]] = {}
+        for outcome in self.outcomes.values():
+            if outcome.record is not None:
+                grouped.setdefault(outcome.variant, []).append(outcome.record)
+        return {name: combine_seeds(records) for name, records in grouped.items()}
 
     def _log(self, key: str) -> None:
         state = self.cases[key]
@@ -404,48 +503,41 @@ class BenchSession:
 
     # -- the end ------------------------------------------------------------------------------
     def finish(self, interrupted: bool, benchmark_json: str | None = None) -> list[str]:
-        """Write the results, then finish tracking; returns lines for the terminal."""
+        """Write the results, then finish tracking; returns lines for the terminal. On an
+        xdist worker only tracking is finished: the controller writes the results."""
         for key, state in self.cases.items():  # e.g. only the train phase was selected
             if state.outcomes:
                 self._log(key)
+        if self.worker != "main":
+            return self.tracker.finish([], interrupted)
         notes = self._write_results(interrupted)
         files = [*self.written, *([Path(benchmark_json)] if benchmark_json else [])]
         return notes + self.tracker.finish(files, interrupted)
 
     def _write_results(self, interrupted: bool) -> list[str]:
-        from sentiment_models.reporting.analysis import analyse
+        from sentiment_models.reporting.render import rendered_files
         from sentiment_models.reporting.store import update_results
-        from sentiment_models.reporting.tables import (
-            render_comparison,
-            render_predictions,
-            render_terminal,
-            verdict_line,
-        )
-        from sentiment_models.reporting.tradeoff import render_tradeoff
+        from sentiment_models.reporting.tables import render_terminal, verdict_line
         from sentiment_models.results import ResultsStore, SessionInfo
 
         records = self.records()
+        outcomes = sorted(
+            self.outcomes.values(), key=lambda outcome: (outcome.variant, outcome.seed)
+        )
         failed: dict[str, dict[str, str]] = {}
-        for state in sorted(self.cases.values(), key=lambda state: (state.name, state.seed)):
-            for phase, error in state.runner.errors.items():
-                failed.setdefault(state.name, {})[f"{phase} (seed {state.seed})"] = error
+        for outcome in outcomes:
+            for phase, error in outcome.errors.items():
+                failed.setdefault(outcome.variant, {})[f"{phase} (seed {outcome.seed})"] = error
         skipped = [f"{name}: skipped: {why}" for name, why in sorted(self.skipped.items())]
         if not records and not failed:
-            return skipped
+            return skipped + self.rejected
         order = variant_names()
-        settings = self.config.report
         analyses: list[Analysis] = []
 
         def render(store: ResultsStore) -> dict[str, str | bytes | None]:
-            analysis = analyse(
-                store, order, alpha=settings.compare_alpha, resamples=settings.bootstrap_resamples
-            )
+            files, analysis = rendered_files(store, order, self.config.report, self.extra_rows)
             analyses.append(analysis)
-            return {
-                "comparison.md": render_comparison(store, order, self.extra_rows, analysis),
-                "predictions.md": render_predictions(store, order),
-                "tradeoff.png": render_tradeoff(store, order),
-            }
+            return files
 
         stored = update_results(
             self.results_dir,
@@ -463,13 +555,14 @@ class BenchSession:
             notes.append(render_terminal(stored, order, records, analyses[-1]))
             notes.append(verdict_line(stored, order, analyses[-1]))
             self._log_summaries(records, analyses[-1])
-        notes += self.gate_warnings
+        for outcome in outcomes:
+            notes += outcome.gate_warnings
         for name, errors in failed.items():
             for phase, error in errors.items():
                 notes.append(f"{name}: {phase} failed ({error}); its stored results were kept")
-        for state in self.cases.values():
-            notes += [f"GATE FAILED: {failure}" for failure in state.gate_failures]
-        notes += skipped
+        for outcome in outcomes:
+            notes += [f"GATE FAILED: {failure}" for failure in outcome.gate_failures]
+        notes += skipped + self.rejected
         if self.config.gate.update_baseline:
             notes += self._update_baseline(records)
         if interrupted:

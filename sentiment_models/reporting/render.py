@@ -7,37 +7,50 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sentiment_models.config import ReportConfig
-from sentiment_models.reporting.analysis import analyse
+from sentiment_models.reporting.analysis import Analysis, analyse
 from sentiment_models.reporting.store import read_results, update_results
 from sentiment_models.reporting.tables import render_comparison, render_predictions
 from sentiment_models.reporting.tradeoff import render_tradeoff
 from sentiment_models.results import ResultsStore, SessionInfo
 from sentiment_models.variants import variant_names
 
+if TYPE_CHECKING:
+    from sentiment_models.reporting.tables import Row
+
+
+def rendered_files(
+    store: ResultsStore,
+    order: Sequence[str],
+    settings: ReportConfig | None = None,
+    extra_rows: Sequence[Row] = (),
+) -> tuple[dict[str, str | bytes | None], Analysis]:
+    """Every file rendered from a results store (by name), and the analysis behind them: the
+    one rendering used by a session, a re-render and a merge of shards."""
+    settings = settings or ReportConfig()
+    analysis = analyse(
+        store, order, alpha=settings.compare_alpha, resamples=settings.bootstrap_resamples
+    )
+    files = {
+        "comparison.md": render_comparison(store, order, extra_rows, analysis),
+        "predictions.md": render_predictions(store, order),
+        "tradeoff.png": render_tradeoff(store, order),
+    }
+    return files, analysis
+
 
 def render_folder(folder: Path, settings: ReportConfig | None = None) -> list[Path]:
     """Rewrite ``comparison.md``, ``predictions.md`` and ``tradeoff.png`` in ``folder``."""
-    settings = settings or ReportConfig()
     stored = read_results(folder)
     if not stored.variants:
         raise ValueError(f"{folder}: no results.json with results to render")
     order = variant_names()
-
-    def render(store: ResultsStore) -> dict[str, str | bytes | None]:
-        analysis = analyse(
-            store, order, alpha=settings.compare_alpha, resamples=settings.bootstrap_resamples
-        )
-        return {
-            "comparison.md": render_comparison(store, order, (), analysis),
-            "predictions.md": render_predictions(store, order),
-            "tradeoff.png": render_tradeoff(store, order),
-        }
-
     session = stored.session or SessionInfo(date="")
-    update_results(folder, {}, session, render)
+    update_results(folder, {}, session, lambda store: rendered_files(store, order, settings)[0])
     return [folder / name for name in ("comparison.md", "predictions.md", "tradeoff.png")]
 
 

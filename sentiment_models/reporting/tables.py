@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from tabulate import tabulate
 
 from sentiment_models.reporting.analysis import IN_DOMAIN, Analysis, analyse, ordered_names
-from sentiment_models.results import CaseResult, ResultsStore, SeedRun
+from sentiment_models.results import CaseResult, Execution, ResultsStore, SeedRun
 from sentiment_models.statistics import Comparison, Estimate
 
 Cell = Callable[[CaseResult], str]
@@ -97,6 +97,13 @@ DESCRIPTION_ROWS: tuple[Row, ...] = (
 )
 """Rows before the test scores (which come from the statistics)."""
 
+
+def _execution(record: CaseResult, value: Callable[[Execution], str]) -> str:
+    """What the seeds ran on, each distinct value once ("-" for records made before)."""
+    found = [value(run.execution) for run in record.runs if run.execution is not None]
+    return ", ".join(dict.fromkeys(found)) or "-"
+
+
 FACT_ROWS: tuple[Row, ...] = (
     ("Macro-F1 (test)", per_seed(4, lambda run: run.test.macro_f1, spread=True)),
     ("Log loss (test)", per_seed(4, lambda run: run.test.log_loss, spread=True)),
@@ -104,6 +111,8 @@ FACT_ROWS: tuple[Row, ...] = (
     ("Evaluate time (s)", per_seed(2, lambda run: run.evaluate.seconds)),
     ("Evaluate throughput (texts/s)", per_seed(0, lambda run: run.evaluate.throughput)),
     ("Model size", _size),
+    ("Device", lambda r: _execution(r, lambda run: run.device)),
+    ("Threads", lambda r: _execution(r, lambda run: str(run.threads))),
     ("Seeds", text(lambda r: ", ".join(map(str, r.seeds)))),
     ("Profile", text(lambda r: r.profile)),
     ("Dataset (digest)", _dataset),

@@ -51,9 +51,32 @@ class Tracker(Protocol):
         """Check the store before any training (raises TrackingError); idempotent."""
 
     def start(
-        self, *, facts: Mapping[str, Any], tags: Mapping[str, str], datasets: Mapping[str, Any]
+        self,
+        *,
+        facts: Mapping[str, Any],
+        tags: Mapping[str, str],
+        datasets: Mapping[str, Any],
+        key: str = "",
     ) -> None:
-        """Open the session's run."""
+        """Open the session's run (tagged with ``key``, by which workers find it)."""
+
+    def join(
+        self,
+        *,
+        key: str,
+        facts: Mapping[str, Any],
+        tags: Mapping[str, str],
+        datasets: Mapping[str, Any],
+    ) -> None:
+        """On an xdist worker: log this process's cases under the session run tagged ``key``
+        (opened by the controller), without owning it."""
+
+    def refs(self, name: str) -> dict[str, str]:
+        """What the session must know of variant ``name``'s tracking: its run, a registered
+        model version (handed from a worker to the controller in the case's outcome)."""
+
+    def adopt(self, name: str, refs: Mapping[str, str], failures: Sequence[str]) -> None:
+        """Take a worker's references and failures for variant ``name``."""
 
     def log_case(self, case: CaseRun) -> None:
         """Log one case (a seed's run, under its variant's run under the session's run)."""
@@ -78,6 +101,15 @@ class NullTracker:
         return None
 
     def start(self, **facts: Any) -> None:
+        return None
+
+    def join(self, **facts: Any) -> None:
+        return None
+
+    def refs(self, name: str) -> dict[str, str]:
+        return {}
+
+    def adopt(self, name: str, refs: Mapping[str, str], failures: Sequence[str]) -> None:
         return None
 
     def log_case(self, case: CaseRun) -> None:

@@ -8,7 +8,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -23,6 +23,8 @@ from sentiment_models.tracking.uri import TrackingError, check_reachable, mask, 
 T = TypeVar("T")
 CHAMPION = "champion"
 PARENT = "mlflow.parentRunId"
+SESSION_KEY = "bench.session_key"
+JOIN_TIMEOUT = 60.0
 BASE_REQUIREMENTS = ("mlflow", "pandas", "numpy", "scikit-learn")
 
 
@@ -45,12 +47,19 @@ class MlflowTracker:
         self.versions: dict[str, tuple[str, str, float]] = {}
         self.variant_runs: dict[str, str] = {}
         """Variant -> its run (under the session run); each seed is a child run of it."""
+        self.adopted: dict[str, str] = {}
+        """Variant -> its run, opened by an xdist worker (its figures over seeds go there)."""
+        self.joined = False
+        """An xdist worker's tracker: the controller owns the session run."""
         self._failed_variants: set[str] = set()
         self._broken = False
         self._owns_parent = True
         self._facts: dict[str, Any] = {}
         self._tags: dict[str, str] = {}
         self._datasets: list[tuple[Any, str]] = []
+        self._key = ""
+        self._join_tried = False
+        self._datasets_spec: dict[str, Any] = {}
         self.client: Any = None
         self.experiment_id: str | None = None
 
@@ -67,15 +76,10 @@ class MlflowTracker:
         import mlflow
 
         mlflow.set_tracking_uri(self.uri)
-        self.client = mlflow.MlflowClient(self.uri)
         try:
-            experiment = self.client.get_experiment_by_name(self.experiment)
-            if experiment is None:
-                self.experiment_id = self.client.create_experiment(
-                    self.experiment, artifact_location=_artifact_location(self.uri, self.experiment)
-                )
-            else:
-                self.experiment_id = experiment.experiment_id
+            with _store_lock(self.uri):  # one process at a time creates the schema
+                self.client = mlflow.MlflowClient(self.uri)
+                self.experiment_id = self._experiment_id()
         except Exception as error:
             raise TrackingError(
                 f"{{tracking.mlflow_uri}} {mask(self.uri)}: cannot open experiment {self.experiment!r} "
@@ -83,15 +87,32 @@ class MlflowTracker:
             ) from None
         self.seconds += time.perf_counter() - started
 
+    def _experiment_id(self) -> str:
+        """The experiment's id, created if missing (by whichever process comes first)."""
+        experiment = self.client.get_experiment_by_name(self.experiment)
+        if experiment is not None:
+            return experiment.experiment_id
+        try:
+            return self.client.create_experiment(
+                self.experiment, artifact_location=_artifact_location(self.uri, self.experiment)
+            )
+        except Exception:  # created meanwhile by another process (xdist worker, session)
+            experiment = self.client.get_experiment_by_name(self.experiment)
+            if experiment is None:
+                raise
+            return experiment.experiment_id
+
     def start(
-        self, *, facts: dict[str, Any], tags: dict[str, str], datasets: dict[str, Any]
+        self,
+        *,
+        facts: dict[str, Any],
+        tags: dict[str, str],
+        datasets: dict[str, Any],
+        key: str = "",
     ) -> None:
         """Open the parent run with the session's parameters, tags and datasets."""
-        self._facts = {
-            f"data.{key}" if not key.startswith("option.") else key: value
-            for key, value in facts.items()
-        }
-        self._tags = tags
+        self._remember(facts, tags)
+        tags = {**tags, **({SESSION_KEY: key} if key else {})}
 
         def start() -> None:
             run_id = os.environ.get("MLFLOW_RUN_ID")  # set by `mlflow run`: that run is the parent
@@ -112,8 +133,66 @@ class MlflowTracker:
 
         self._attempt("start the session run", start)
 
+    def join(
+        self, *, key: str, facts: dict[str, Any], tags: dict[str, str], datasets: dict[str, Any]
+    ) -> None:
+        """Log under the session run the controller opens (tag ``bench.session_key``); it is
+        looked up when this worker logs its first case (the controller opens it once every
+        worker has collected its cases, before any case runs)."""
+        self._remember(facts, tags)
+        self.joined, self._owns_parent, self._key = True, False, key
+        self._datasets_spec = datasets
+
+    def _find_session_run(self) -> None:
+        def join() -> None:
+            key = self._key
+            query = f"tags.`{SESSION_KEY}` = '{key}'"
+            deadline = time.monotonic() + JOIN_TIMEOUT
+            while True:
+                found = self.client.search_runs([self.experiment_id], query, max_results=2)
+                if len(found) == 1:
+                    break
+                if len(found) > 1 or time.monotonic() > deadline:
+                    raise LookupError(
+                        f"{len(found)} session runs tagged {SESSION_KEY}={key} in experiment "
+                        f"{self.experiment!r}; expected the controller's one"
+                    )
+                time.sleep(0.5)
+            self.parent_run_id = found[0].info.run_id
+            self._datasets = _datasets(self._datasets_spec)
+
+        self._attempt("join the session run", join)
+
+    def refs(self, name: str) -> dict[str, str]:
+        refs = {"variant_run": self.variant_runs[name]} if name in self.variant_runs else {}
+        if name in self.versions:
+            model, version, value = self.versions[name]
+            refs.update(model=model, version=version, value=repr(value))
+        return refs
+
+    def adopt(self, name: str, refs: Mapping[str, str], failures: Sequence[str]) -> None:
+        self.failures += failures
+        run = refs.get("variant_run")
+        if run is None or self.variant_runs.get(name) == run:
+            return  # nothing logged, or this process's own run
+        self.adopted[name] = run
+        self.logged.append(name)
+        if "version" in refs:
+            value = float(refs["value"])
+            known = self.versions.get(name)
+            if known is None or not value <= known[2]:
+                self.versions[name] = (refs["model"], refs["version"], value)
+
+    def _remember(self, facts: Mapping[str, Any], tags: Mapping[str, str]) -> None:
+        self._facts = {
+            f"data.{key}" if not key.startswith("option.") else key: value
+            for key, value in facts.items()
+        }
+        self._tags = dict(tags)
+
     def finish(self, files: list[Path], interrupted: bool) -> list[str]:
-        """Log the session's files, point ``champion`` at the best variant, close the run."""
+        """Log the session's files, point ``champion`` at the best variant, close the run.
+        On a worker: close its variants' runs only."""
         if self.parent_run_id is None:
             return self.notes()
 
@@ -121,6 +200,8 @@ class MlflowTracker:
             for name, run_id in self.variant_runs.items():
                 failed = name in self._failed_variants
                 self.client.set_terminated(run_id, status="FAILED" if failed else "FINISHED")
+            if self.joined:
+                return
             for path in files:
                 if path.is_file():
                     self.client.log_artifact(self.parent_run_id, str(path))
@@ -152,6 +233,9 @@ class MlflowTracker:
         """One run per seed, a child of its variant's run: params, metrics, tags, datasets,
         artifacts and the model."""
         label = f"{case.name}-seed{case.seed}"
+        if self.joined and self.parent_run_id is None and not self._join_tried:
+            self._join_tried = True
+            self._find_session_run()
         if self.parent_run_id is None:
             self.failures.append(f"case {label}: skipped, the session run could not be opened")
             return
@@ -162,7 +246,7 @@ class MlflowTracker:
 
     def log_summary(self, name: str, metrics: Mapping[str, float]) -> None:
         """The variant's figures over its seeds (mean, sd, interval) on its run."""
-        run_id = self.variant_runs.get(name)
+        run_id = self.variant_runs.get(name) or self.adopted.get(name)
         if run_id is not None and metrics:
             self._attempt(
                 f"summary of {name}", lambda: self._log_batch(run_id, metrics=dict(metrics))
@@ -333,12 +417,28 @@ class MlflowTracker:
             self.client.log_inputs(run_id, datasets=inputs)
 
 
+def _sqlite_file(uri: str) -> Path | None:
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def _store_lock(uri: str) -> contextlib.AbstractContextManager[object]:
+    """A file lock beside a SQLite store: MLflow creates or migrates its schema on first use,
+    and two processes doing that at once break the store."""
+    database = _sqlite_file(uri)
+    if database is None:
+        return contextlib.nullcontext()
+    from filelock import FileLock
+
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(f"{database}.lock", timeout=300)
+
+
 def _artifact_location(uri: str, experiment: str) -> str | None:
     """For a SQLite store, keep artifacts in ``mlruns/`` beside the database file."""
     parts = urlsplit(uri)
     if parts.scheme != "sqlite":
         return None
-    database = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    database = _sqlite_file(uri)
     if database is None:
         return None
     return (database.parent.absolute() / "mlruns" / experiment).as_uri()

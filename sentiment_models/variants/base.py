@@ -117,6 +117,11 @@ class SentimentVariant(ABC):
         self.history: dict[str, list[float]] = {}
         self.training_samples = 0
 
+    @property
+    def device(self) -> str:
+        """Where the model computes (the "Device" row): the CPU unless a variant says more."""
+        return "cpu"
+
     @classmethod
     def resolve_params(cls, overrides: Mapping[str, Any]) -> dict[str, Any]:
         """Defaults updated by ``overrides``; strings are coerced to the default's type."""

@@ -55,6 +55,14 @@ class KerasLstmVariant(SentimentVariant):
 
     deterministic = True
     requirements: ClassVar[tuple[str, ...]] = ("tensorflow-cpu", "keras", "nltk", "simplemma")
+
+    @property
+    def device(self) -> str:
+        """TensorFlow's choice: its first GPU when it sees one, else the CPU."""
+        from sentiment_models.runtime import tensorflow_device
+
+        return tensorflow_device()
+
     default_params: ClassVar[dict[str, Any]] = {
         "max_tokens": 20000,
         "sequence_length": 32,

@@ -129,6 +129,7 @@ class MiniLmFinetunedVariant(TransformerVariant):
             id2label=dict(enumerate(self.classes_.tolist())),
             label2id={label: i for i, label in enumerate(self.classes_.tolist())},
         )
+        self.model.to(self.device)
         self.columns = list(range(len(self.classes_)))
         self._freeze()
         ids = self.encode([texts[i] for i in chosen])
@@ -159,7 +160,8 @@ class MiniLmFinetunedVariant(TransformerVariant):
                 batch = self.batch([ids[i] for i in batch_rows])
                 logits = self.model(**batch).logits
                 loss = torch.nn.functional.cross_entropy(
-                    logits, torch.as_tensor(targets[batch_rows], dtype=torch.long)
+                    logits,
+                    torch.as_tensor(targets[batch_rows], dtype=torch.long, device=self.device),
                 )
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(trainable, params["max_grad_norm"])

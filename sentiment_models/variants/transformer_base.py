@@ -1,5 +1,5 @@
 """Shared code of the Hugging Face transformer variants: fast CPU inference (sorted by length,
-dynamic padding, no gradients, threads set for the machine), label mapping by name, and
+dynamic padding, no gradients, threads and device as the session configured), label mapping by name, and
 safetensors save / load. torch and transformers are imported here only, when a variant runs."""
 
 from __future__ import annotations
@@ -10,19 +10,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sentiment_models import runtime
 from sentiment_models.variants.base import ParameterError, SentimentVariant
 
 MODEL_FOLDER = "transformer"
 
 
 def import_torch() -> Any:
-    """torch with its thread pool sized for this machine (once)."""
+    """torch with its thread pool sized as the session configured (``runtime``)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import torch
 
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if threads and torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
+    runtime.size_torch(torch)
     return torch
 
 
@@ -64,6 +63,14 @@ class TransformerVariant(SentimentVariant):
         self.tokenizer: Any = None
         self.columns: list[int] = []
         """Model output column for each entry of ``classes_``."""
+        self._device: str | None = None
+
+    @property
+    def device(self) -> str:
+        """The torch device this variant computes on (``--device``, resolved once)."""
+        if self._device is None:
+            self._device = runtime.torch_device()
+        return self._device
 
     @property
     def max_length(self) -> int:
@@ -79,8 +86,9 @@ class TransformerVariant(SentimentVariant):
         return self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
 
     def batch(self, ids: list[list[int]]) -> dict[str, Any]:
-        """Pad a batch to its own longest text (dynamic padding)."""
-        return self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
+        """Pad a batch to its own longest text (dynamic padding), on the variant's device."""
+        padded = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
+        return {key: value.to(self.device) for key, value in padded.items()}
 
     def logits(self, ids: list[list[int]], batch_size: int | None = None) -> np.ndarray:
         """Logits of every text: batches of similar length, no gradient tracking."""
@@ -94,7 +102,7 @@ class TransformerVariant(SentimentVariant):
             for start in range(0, len(ids), size):
                 chosen = order[start : start + size]
                 batch = self.batch([ids[i] for i in chosen])
-                out[chosen] = self.model(**batch).logits.float().numpy()
+                out[chosen] = self.model(**batch).logits.float().cpu().numpy()
         self.model.train(was_training)
         return out
 
@@ -122,7 +130,7 @@ class TransformerVariant(SentimentVariant):
         self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
         self.model = AutoModelForSequenceClassification.from_pretrained(
             source, local_files_only=local_only
-        )
+        ).to(self.device)
         self.model.eval()
 
     @classmethod

@@ -1,0 +1,123 @@
+"""How does the bench's wall time grow with variants x seeds, and what do xdist workers buy?
+Runs ``pytest bench`` for every (profile, seeds, workers) combination given, each as a fresh
+process with its own results folder and a fresh embedded MLflow store (tracking on, as by
+default), and prints one Markdown table: cases, wall time, the speed-up over one process, the
+threads each process used, and whether every variant's test accuracies equal those of the
+one-process run.
+
+    python bench/measure_scaling.py --profile quick full --seeds 0 --workers 1 2
+        [--keep DIR] [-- extra pytest args for every run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "bench", "-q", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(
+            f"pytest {' '.join(args)} failed ({done.returncode}):\n"
+            f"{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
+        )
+    return elapsed
+
+
+def accuracies(folder: Path) -> dict[str, list[float]]:
+    store = json.loads((folder / "results.json").read_text())
+    return {
+        name: [run["test"]["accuracy"] for run in record["runs"]]
+        for name, record in store["variants"].items()
+    }
+
+
+def execution(folder: Path) -> str:
+    store = json.loads((folder / "results.json").read_text())
+    found = {
+        (run["execution"]["worker"], run["execution"]["threads"])
+        for record in store["variants"].values()
+        for run in record["runs"]
+    }
+    workers = sorted({worker for worker, _ in found})
+    threads = sorted({threads for _, threads in found})
+    return f"{len(workers)} process(es) x {'/'.join(map(str, threads))} thread(s)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--profile", nargs="+", default=["quick"], choices=["quick", "full", "tiny"]
+    )
+    parser.add_argument("--seeds", nargs="+", default=["0"], help="seed lists, e.g. 0 0,1,2")
+    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--keep", type=Path, help="keep every run's results folder here")
+    args, extra = parser.parse_known_args()
+    extra = [arg for arg in extra if arg != "--"]
+    base = args.keep or Path(tempfile.mkdtemp(prefix="bench-scaling-"))
+    rows = []
+    for profile in args.profile:
+        for seeds in args.seeds:
+            reference: dict[str, list[float]] | None = None
+            serial_seconds: float | None = None
+            for workers in args.workers:
+                folder = base / f"{profile}-seeds{seeds.replace(',', '_')}-n{workers}"
+                command = [
+                    "--bench-profile",
+                    profile,
+                    "--seeds",
+                    seeds,
+                    f"--results-dir={folder}",
+                    f"--mlflow-uri=sqlite:///{folder}/mlflow.db",
+                    *(["-n", str(workers)] if workers > 1 else []),
+                    *extra,
+                ]
+                folder.mkdir(parents=True, exist_ok=True)
+                print(f"running: pytest bench {' '.join(command)}", file=sys.stderr, flush=True)
+                seconds = run(command)
+                found = accuracies(folder)
+                cases = sum(len(values) for values in found.values())
+                if workers == args.workers[0]:
+                    reference, serial_seconds = found, seconds
+                same = sorted(
+                    name for name, values in found.items() if reference.get(name) == values
+                )
+                differ = sorted(set(found) - set(same))
+                rows.append(
+                    f"| {profile} | {seeds} | {len(found)} x {len(seeds.split(','))} = {cases} "
+                    f"| {workers} | {execution(folder)} | {seconds:,.0f} s "
+                    f"| {serial_seconds / seconds:.2f}x | "
+                    + (
+                        "same as 1 process"
+                        if workers == args.workers[0]
+                        else f"identical: {', '.join(same) or '-'}; differ: {', '.join(differ) or '-'}"
+                    )
+                    + " |"
+                )
+                print(rows[-1], file=sys.stderr, flush=True)
+    print(
+        "| profile | seeds | variants x seeds = cases | workers | processes x threads | wall "
+        "| speed-up | test accuracies vs the first run |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("\n".join(rows))
+    print(f"\nresults folders: {base}")
+
+
+if __name__ == "__main__":
+    main()

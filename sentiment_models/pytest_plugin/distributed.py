@@ -1,0 +1,148 @@
+"""The results' side of a session, wherever its cases run. Every case's outcome and phase
+timing travel on its test report: in a serial session they are read in the same process;
+under pytest-xdist the controller reads the reports its workers send. The controller also hands
+its session key to each worker, opens the one MLflow session run once the workers have
+collected their cases (before any case runs), shows each finished case, and says when a
+worker died (its running case fails; every finished case is kept)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sentiment_models.errors import BenchError
+from sentiment_models.pytest_plugin.scheduling import CASE_NODE
+from sentiment_models.pytest_plugin.session import BenchSession, case_id
+from sentiment_models.pytest_plugin.timings import ATTRIBUTE as TIMING
+from sentiment_models.pytest_plugin.timings import add_benchmark
+from sentiment_models.variants import variant_names
+
+OUTCOME = "sentiment_bench_outcome"
+"""Report attribute carrying a case's outcome (pytest serializes it from xdist workers)."""
+WORKER_INPUT = "sentiment_bench_key"
+WORKERS_HERE = "sentiment_bench_workers_here"
+"""How many workers share the worker's machine (its threads default to its cores over that)."""
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SCHEDULED = ("load", "loadgroup")
+"""The ``--dist`` modes (``-n`` alone means load) in which a variant's cases share a worker."""
+
+
+class ResultsCollector:
+    """Registered on the process that writes the results (never on an xdist worker)."""
+
+    NAME = "sentiment-bench-results"
+
+    def __init__(self, config: pytest.Config, session: BenchSession, key: str) -> None:
+        self.config = config
+        self.session = session
+        self.key = key
+        self.distributed = config.getoption("dist", "no") != "no"
+        self.started = False
+
+    def _write(self, line: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(line)
+
+    # -- every session ---------------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        payload = getattr(report, OUTCOME, None)
+        if payload is not None:
+            from sentiment_models.results import CaseOutcome, from_json
+
+            outcome = from_json(CaseOutcome, payload)
+            rejected = self.session.collect(outcome)
+            if self.distributed:
+                self._write(rejected or _progress_line(outcome))
+        timing = getattr(report, TIMING, None)
+        if timing is not None:
+            add_benchmark(self.config, timing)
+
+    # -- the xdist controller (optional hooks: pytest-xdist defines them) ----------------------
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[WORKER_INPUT] = self.key
+        node.workerinput[WORKERS_HERE] = _workers_on_host(self.config, node.gateway.spec)
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        if config.getvalue("dist") not in SCHEDULED:
+            return None  # the user chose another mode: xdist's own scheduler
+        from sentiment_models.pytest_plugin.scheduling import VariantScheduling
+
+        return VariantScheduling(config, log)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """Once, when the first worker has collected bench cases (workers have checked the
+        options, data and store in their collection): load the data here too, for the
+        digests every worker's results must match, and open the session run."""
+        if self.started:
+            return
+        known = set(variant_names())
+        names = list(
+            dict.fromkeys(
+                found["name"]
+                for node_id in ids
+                if (found := CASE_NODE.search(node_id)) and found["name"] in known
+            )
+        )
+        if not names:
+            return
+        self.started = True
+        session = self.session
+        try:
+            unavailable = session.preflight(names)
+            session.prepare()
+            session.connect_tracking()
+        except BenchError as error:
+            session.rejected.append(f"the controller could not prepare the session: {error}")
+            return
+        self._write(session.data_line())
+        self._write(
+            f"sentiment-bench: {len(names)} variant(s) over {session.workers} xdist worker(s), "
+            f"one worker per variant and all its seeds, {session.threads} thread(s) per worker"
+        )
+        if set(names) - set(unavailable):
+            session.start_tracking(self.key)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        if error:
+            self.session.rejected.append(
+                f"worker {node.gateway.id} died ({str(error).strip()[:200]}): the case it was "
+                "running failed; every case that finished was kept"
+            )
+
+
+def _host(spec: Any) -> str:
+    """The machine an execnet gateway spec runs on (``local`` for popen and loopback)."""
+    if spec.ssh:
+        return str(spec.ssh)
+    if spec.socket:
+        host = str(spec.socket).rsplit(":", 1)[0].strip("[]")
+        return "local" if host in LOOPBACK else host
+    return "local"
+
+
+def _workers_on_host(config: pytest.Config, spec: Any) -> int:
+    from execnet import XSpec
+    from xdist.workermanage import parse_tx_spec_config
+
+    hosts = [_host(XSpec(text)) for text in parse_tx_spec_config(config)]
+    return max(1, hosts.count(_host(spec)))
+
+
+def _progress_line(outcome: Any) -> str:
+    key = case_id(outcome.variant, outcome.seed)
+    record = outcome.record
+    if record is None:
+        errors = "; ".join(f"{phase}: {error}" for phase, error in outcome.errors.items())
+        return f"[{outcome.worker}] {key}: failed ({errors or 'see the test report'})"
+    run = record.first
+    return (
+        f"[{outcome.worker}] {key}: test accuracy {run.test.accuracy:.4f}, trained in "
+        f"{run.train.seconds:.1f} s, evaluated in {run.evaluate.seconds:.1f} s"
+    )

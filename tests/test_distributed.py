@@ -1,0 +1,336 @@
+"""Past one process: pytest-xdist workers (``-n``), execnet socket gateways (``--tx``), shards
+(``--shard K/N``) and their merge, and the unit parts behind them (scheduling, threads,
+devices, the origin check)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from sentiment_models import runtime
+from sentiment_models.config import parse_shard, shard_spec
+from sentiment_models.pytest_plugin.distributed import _host
+from sentiment_models.pytest_plugin.scheduling import VariantScheduling
+from sentiment_models.pytest_plugin.session import shard_members
+from sentiment_models.reporting.merge import MergeError, merge_shards
+from sentiment_models.reporting.store import update_results
+from sentiment_models.results import SessionInfo, origin_differences
+from sentiment_models.variants import variant_names
+from tests.helpers import make_result
+from tests.mlflow_server import free_port
+
+CASES = ("-k", "simple or linear or vader", "--seeds", "0,1")
+"""Deterministic variants, two seeds: 5 cases (vader does not train: one seed)."""
+TIMING_ROWS = ("Training time", "Training throughput", "Evaluate time", "Evaluate throughput")
+
+
+# -- units -----------------------------------------------------------------------------------
+def test_a_variant_is_one_scheduling_scope_with_all_its_seeds():
+    scope = VariantScheduling._split_scope  # uses no scheduler state
+    train = scope(None, "bench/test_models.py::test_train[lstm-word2vec-seed0]")
+    evaluate = scope(None, "bench/test_models.py::test_evaluate[lstm-word2vec-seed2]")
+    assert train == evaluate == "sentiment-bench:lstm-word2vec"
+    assert scope(None, "bench/test_models.py::test_train[lstm-seed0]") != train
+    assert scope(None, "tests/test_a.py::test_x[1]") == "tests/test_a.py::test_x[1]"
+    assert scope(None, "tests/test_a.py::test_x[1]@db") == "db"
+
+
+def test_shards_partition_the_registry_whatever_is_selected():
+    names = variant_names()
+    shards = [shard_members(names, f"{k}/3") for k in (1, 2, 3)]
+    assert sorted(name for shard in shards for name in shard) == sorted(names)
+    assert all(shards) and not set(shards[0]) & set(shards[1])
+    assert shard_members(names, "1/1") == names
+    assert parse_shard("2/3") == (2, 3)
+    for bad in ("0/2", "3/2", "a/b", "2", "1/0"):
+        assert shard_spec(bad), bad
+
+
+def test_threads_default_to_the_cores_shared_among_the_workers(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert runtime.default_threads(1) == 16
+    assert runtime.default_threads(3) == 5
+    assert runtime.default_threads(64) == 1
+
+
+def test_configure_sizes_every_thread_pool(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    for name in (*runtime.THREAD_VARIABLES, "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.setenv(name, "")  # restored after the test
+    with threadpool_limits():  # restores the BLAS pools after the test
+        configured = runtime.configure(1, "cpu")
+        assert configured == runtime.current() == runtime.Runtime(1, "cpu")
+        assert all(os.environ[name] == "1" for name in runtime.THREAD_VARIABLES)
+        assert {pool["num_threads"] for pool in threadpool_info()} <= {1}
+    monkeypatch.setattr(runtime, "_current", None)
+
+
+def test_gateway_hosts_count_loopback_as_this_machine():
+    from execnet import XSpec
+
+    assert _host(XSpec("popen")) == _host(XSpec("socket=127.0.0.1:8888")) == "local"
+    assert _host(XSpec("ssh=gpu-box//python=python3")) == "gpu-box"
+    assert _host(XSpec("socket=10.0.0.7:8888")) == "10.0.0.7"
+
+
+def test_results_of_other_data_or_code_are_not_merged(tmp_path):
+    record = make_result("simple", 0.7)
+    other_data = replace(record, data=replace(record.data, dataset_digest="e" * 64))
+    other_code = replace(
+        record,
+        provenance=replace(
+            record.provenance, packages={**record.provenance.packages, "torch": "9.9"}
+        ),
+    )
+    assert (
+        origin_differences((record.data, record.provenance), (record.data, record.provenance)) == []
+    )
+    found = origin_differences(
+        (record.data, record.provenance), (other_code.data, other_code.provenance)
+    )
+    assert len(found) == 1 and found[0].startswith("package torch: ")
+    for folder, result in (("a", record), ("b", replace(other_data, variant="linear"))):
+        update_results(
+            tmp_path / folder, {result.variant: result}, SessionInfo("now"), lambda store: {}
+        )
+    with pytest.raises(MergeError, match="dataset digest: dddddddddddd here, eeeeeeeeeeee there"):
+        merge_shards([tmp_path / "a", tmp_path / "b"])
+    with pytest.raises(MergeError, match=r"missing: no results\.json"):
+        merge_shards([tmp_path / "a", tmp_path / "missing"])
+
+
+@pytest.mark.integration
+def test_cpu_and_auto_devices_work_here_and_a_missing_gpu_is_a_clear_error():
+    import torch
+
+    assert runtime.torch_device("cpu") == "cpu"
+    assert runtime.torch_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(runtime.DeviceError, match=r"torch sees no GPU.*--device cpu"):
+            runtime.check_device("cuda:0")
+
+
+# -- sessions ----------------------------------------------------------------------------------
+def comparable(folder: Path) -> dict:
+    """A results store without what differs between equal sessions: dates, durations, and
+    where each case ran."""
+    store = json.loads((folder / "results.json").read_text())
+    store["session"].pop("date")
+    for record in store["variants"].values():
+        record["provenance"].pop("date")
+        for run in record["runs"]:
+            for timing in (run["train"], run["evaluate"]):
+                timing.pop("seconds")
+                timing.pop("throughput", None)
+            run.pop("execution")
+    return store
+
+
+def comparable_table(folder: Path) -> list[str]:
+    lines = (folder / "comparison.md").read_text().splitlines()
+    return [
+        line
+        for line in lines
+        if not line.startswith(("| Produced", "| Threads", *(f"| {row}" for row in TIMING_ROWS)))
+        and "session of" not in line
+    ]
+
+
+def comparable_baseline(path: Path) -> dict:
+    document = json.loads(path.read_text())
+    for variants in document["profiles"].values():
+        for entry in variants.values():
+            entry.pop("date", None)
+    return document
+
+
+def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
+    """``-n 2``: every seed of a variant on one worker, the controller writes the tables and
+    a pytest-benchmark JSON once, the results equal a serial session's."""
+    serial_dir, parallel_dir = pytester.path / "serial", pytester.path / "parallel"
+    serial = pytester.runpytest_subprocess(*bench_dir, *CASES, "--results-dir", str(serial_dir))
+    serial.assert_outcomes(passed=10)
+    report = pytester.path / "parallel.json"
+    parallel = pytester.runpytest_subprocess(
+        *bench_dir,
+        *CASES,
+        "--results-dir",
+        str(parallel_dir),
+        "-n",
+        "2",
+        f"--benchmark-json={report}",
+    )
+    parallel.assert_outcomes(passed=10)
+    parallel.stdout.fnmatch_lines(
+        [
+            "*3 variant(s) over 2 xdist worker(s), one worker per variant and all its seeds*",
+            "*linear-seed1: test accuracy *",
+            "*results written: *parallel/comparison.md*",
+        ]
+    )
+    assert comparable(parallel_dir) == comparable(serial_dir)
+    assert comparable_table(parallel_dir) == comparable_table(serial_dir)
+    stored = json.loads((parallel_dir / "results.json").read_text())
+    threads = runtime.default_threads(2)
+    for record in stored["variants"].values():
+        executions = [run["execution"] for run in record["runs"]]
+        assert len({run["worker"] for run in executions}) == 1, executions
+        assert {run["threads"] for run in executions} == {threads}
+        assert {run["device"] for run in executions} == {"cpu"}
+    assert len({r["runs"][0]["execution"]["worker"] for r in stored["variants"].values()}) == 2
+    table = (parallel_dir / "comparison.md").read_text()
+    assert re.search(rf"\| Threads +\| {threads} +\| {threads} +\| {threads} +\|", table)
+    benchmarks = json.loads(report.read_text())["benchmarks"]
+    assert len(benchmarks) == 10
+    names = {bench["fullname"] for bench in benchmarks}
+    assert "test_models.py::test_evaluate[linear-seed1]" in names
+    assert all(bench["stats"]["rounds"] == 1 and bench["stats"]["mean"] > 0 for bench in benchmarks)
+    compare = subprocess.run(
+        [str(Path(sys.executable).parent / "pytest-benchmark"), "compare", str(report)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert compare.returncode == 0, compare.stderr
+    assert "test_train[simple-seed0]" in compare.stdout
+
+
+def test_shards_merged_equal_one_serial_session(pytester, bench_dir):
+    serial_dir = pytester.path / "serial"
+    pytester.runpytest_subprocess(
+        *bench_dir,
+        *CASES,
+        "--results-dir",
+        str(serial_dir),
+        "--update-baseline",
+        "--baseline",
+        str(serial_dir / "baseline.json"),
+    ).assert_outcomes(passed=10)
+    shards = []
+    for k in (1, 2):
+        shard = pytester.path / f"shard-{k}"
+        result = pytester.runpytest_subprocess(
+            *bench_dir, *CASES, "--results-dir", str(shard), "--shard", f"{k}/2"
+        )
+        assert result.ret == 0
+        shards.append(shard)
+    merged = pytester.path / "merged"
+    command = [sys.executable, "-m", "sentiment_models.reporting.merge", "--into", str(merged)]
+    baseline = merged / "baseline.json"
+    done = subprocess.run(
+        [*command, *map(str, shards), "--update-baseline", str(baseline)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "merged 2 shard(s)" in done.stdout
+    assert comparable(merged) == comparable(serial_dir)
+    assert comparable_table(merged) == comparable_table(serial_dir)
+    assert comparable_baseline(baseline) == comparable_baseline(serial_dir / "baseline.json")
+    assert (merged / "tradeoff.png").stat().st_size > 0
+    refused = subprocess.run(
+        [*command, str(shards[0]), str(pytester.path / "nowhere")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2 and "nowhere: no results.json" in refused.stderr
+
+
+def joined(args: list[str]) -> list[str]:
+    """``--flag value`` pairs as ``--flag=value``: xdist requires a path argument given to a
+    remote gateway to lie under an rsync root; inside ``--flag=value`` it is an option."""
+    out, index = [], 0
+    while index < len(args):
+        flag = args[index]
+        following = args[index + 1] if index + 1 < len(args) else "-"
+        if flag.startswith("--") and not following.startswith("-"):
+            out.append(f"{flag}={following}")
+            index += 2
+        else:
+            out.append(flag)
+            index += 1
+    return out
+
+
+def test_socket_gateway_on_loopback_runs_cases_as_a_remote_host(pytester, bench_dir):
+    """A second Python process serves an execnet socket gateway on 127.0.0.1: the same run
+    works through ``--tx`` as on ``-n``."""
+    port = free_port()
+    server_script = Path(__import__("execnet").__file__).parent / "script" / "socketserver.py"
+    server = subprocess.Popen(
+        [sys.executable, str(server_script), f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        args = joined(bench_dir)  # remote gateways take paths only inside --flag=value
+        result = pytester.runpytest_subprocess(
+            *args,
+            "-k",
+            "simple or vader",
+            "--tx",
+            f"socket=127.0.0.1:{port}//chdir={pytester.path}",
+            "--tx",
+            "popen",
+            "--dist",
+            "load",
+        )
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+    result.assert_outcomes(passed=4)
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    workers = {r["runs"][0]["execution"]["worker"] for r in stored["variants"].values()}
+    assert set(stored["variants"]) == {"simple", "vader"} and workers == {"gw0", "gw1"}
+
+
+CRASHING_CONFTEST = """
+import os
+
+from sentiment_models.variants import SentimentVariant, VariantDescription
+
+
+class CrashingVariant(SentimentVariant):
+    name = "crashing"
+
+    def _fit(self, texts, labels, validation=None):
+        os._exit(3)  # the worker process dies, as on an out-of-memory kill
+
+    def _predict_proba(self, texts):
+        raise AssertionError("never reached")
+
+    def describe(self):
+        return VariantDescription("-", "-", "-", "-", "crashing")
+
+    def save_model(self, folder):
+        raise AssertionError("never reached")
+
+    def load_model(self, folder):
+        raise AssertionError("never reached")
+
+
+def pytest_bench_variants(config):
+    return {"crashing": CrashingVariant}
+"""
+
+
+def test_a_dead_worker_fails_its_case_and_the_others_are_kept(pytester, bench_dir):
+    pytester.makeconftest(CRASHING_CONFTEST)
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "simple or crashing", "-n", "2")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed") == 2 and outcomes.get("failed", 0) >= 1, outcomes
+    result.stdout.fnmatch_lines(["*crashed while running*crashing-seed0*"])
+    result.stdout.fnmatch_lines(["*worker gw* died*every case that finished was kept*"])
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert set(stored["variants"]) == {"simple"}
