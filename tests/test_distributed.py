@@ -11,6 +11,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -40,6 +41,39 @@ def test_a_variant_is_one_scheduling_scope_with_all_its_seeds():
     assert scope(None, "bench/test_models.py::test_train[lstm-seed0]") != train
     assert scope(None, "tests/test_a.py::test_x[1]") == "tests/test_a.py::test_x[1]"
     assert scope(None, "tests/test_a.py::test_x[1]@db") == "db"
+
+
+class FakeNode:
+    """What xdist's scheduler asks of a worker controller: take test indexes to run."""
+
+    def __init__(self) -> None:
+        self.sent: list[list[int]] = []
+
+    def send_runtest_some(self, indexes: list[int]) -> None:
+        self.sent.append(indexes)
+
+
+def test_the_longest_variant_is_handed_out_first():
+    """xdist's scope scheduler, fed the stored seconds: the variant with no record first (an
+    unknown length counts as the longest), then by cost, longest first."""
+    ids = [
+        f"bench/test_models.py::test_{phase}[{name}-seed0]"
+        for phase in ("train", "evaluate")
+        for name in ("simple", "minilm-finetuned", "team-model", "vader")
+    ]
+    config = SimpleNamespace(getvalue=lambda name: ["popen"])
+    costs = {"simple": 300.0, "minilm-finetuned": 1200.0, "vader": 0.4}
+    scheduler = VariantScheduling(config, None, costs=costs)
+    node = FakeNode()
+    scheduler.registered_collections[node] = ids
+    for node_id in ids:
+        scheduler.workqueue.setdefault(scheduler._split_scope(node_id), {})[node_id] = False
+    for _ in range(4):
+        scheduler._assign_work_unit(node)
+    order = [
+        sorted({ids[index].split("[")[1].split("-seed")[0] for index in sent}) for sent in node.sent
+    ]
+    assert order == [["team-model"], ["minilm-finetuned"], ["simple"], ["vader"]]
 
 
 def test_shards_partition_the_registry_whatever_is_selected():

@@ -72,7 +72,7 @@ class ResultsCollector:
             return None  # the user chose another mode: xdist's own scheduler
         from sentiment_models.pytest_plugin.scheduling import VariantScheduling
 
-        return VariantScheduling(config, log)
+        return VariantScheduling(config, log, costs=self.session.expected_seconds())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:

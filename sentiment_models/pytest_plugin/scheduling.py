@@ -1,24 +1,54 @@
 """How pytest-xdist deals the bench cases to its workers: xdist's own scope scheduling, with
 a variant as the scope, so that a variant's train and evaluate phases of every seed run on one
 worker, in collection order (the evaluate phase reuses the model its train phase fitted, and
-the gate sees every seed). Other tests are each their own scope, or their ``xdist_group``."""
+the gate sees every seed). Other tests are each their own scope, or their ``xdist_group``.
+
+Scopes are handed out longest first (the classic LPT rule), by the seconds the results store
+recorded for each variant; a variant with no record counts as longest, so that a long unknown
+case does not start last."""
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
+from typing import Any
 
+import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 CASE_NODE = re.compile(r"::test_(?:train|evaluate)\[(?P<name>.+)-seed(?P<seed>\d+)\]")
 
 
+SCOPE_PREFIX = "sentiment-bench:"
+
+
 class VariantScheduling(LoadScopeScheduling):
     """``--dist load`` / ``loadgroup`` when the sentiment bench plugin is active."""
+
+    def __init__(
+        self, config: pytest.Config, log: Any = None, costs: Mapping[str, float] | None = None
+    ) -> None:
+        super().__init__(config, log)
+        self.costs = dict(costs or {})
+        """Variant -> expected seconds of its cases in this session."""
+
+    def cost(self, scope: str) -> float:
+        if not scope.startswith(SCOPE_PREFIX):
+            return 0.0
+        return self.costs.get(scope.removeprefix(SCOPE_PREFIX), math.inf)
+
+    def _assign_work_unit(self, node: Any) -> None:
+        """The costliest waiting scope first."""
+        if self.workqueue:
+            longest = max(self.workqueue, key=self.cost)
+            self.workqueue.move_to_end(longest, last=False)
+        super()._assign_work_unit(node)
 
     def _split_scope(self, nodeid: str) -> str:
         found = CASE_NODE.search(nodeid)
         if found:
-            return f"sentiment-bench:{found['name']}"
+            return f"{SCOPE_PREFIX}{found['name']}"
         if nodeid.rfind("@") > nodeid.rfind("]"):  # an xdist_group suffix
             return nodeid.rsplit("@", 1)[-1]
         return nodeid

@@ -150,6 +150,22 @@ class BenchSession:
         shard = self.config.run.shard
         return shard is None or name in shard_members(variant_names(), shard)
 
+    def expected_seconds(self) -> dict[str, float]:
+        """Each stored variant's seconds per seed (train + evaluate, mean over its stored
+        seeds) times its seeds in this session: the workers take the longest first."""
+        from sentiment_models.reporting.store import read_results
+
+        try:
+            stored = read_results(self.results_dir)
+        except (ValueError, OSError):
+            return {}  # no usable store: every variant is of unknown length
+        expected = {}
+        for name, record in stored.variants.items():
+            seconds = [run.train.seconds + run.evaluate.seconds for run in record.runs]
+            if seconds and name in variant_names():
+                expected[name] = sum(seconds) / len(seconds) * len(self.cases_of([name]))
+        return expected
+
     def preflight(self, names: list[str]) -> dict[str, str]:
         """Size this process's thread pools and check the device, then let each selected
         variant check its parameters (files, sizes) before training; returns the variants
