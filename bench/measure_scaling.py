@@ -6,13 +6,19 @@ threads each process used, and whether every variant's test accuracies equal tho
 one-process run.
 
     python bench/measure_scaling.py --profile quick full --seeds 0 --workers 1 2
-        [--keep DIR] [-- extra pytest args for every run]
+        [--keep DIR] [--no-history] [-- extra pytest args for every run]
+
+Each run starts from a copy of the committed store of its profile (``results/results.json``,
+``results/quick/results.json``), as a user's results folder would be: xdist workers take the
+variants longest first by the seconds stored there (``--no-history``: start empty). Only the
+seeds a run ran are read back.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,20 +45,25 @@ def run(args: list[str]) -> float:
     return elapsed
 
 
-def accuracies(folder: Path) -> dict[str, list[float]]:
+def fresh_runs(folder: Path, seeds: str) -> dict[str, list[dict]]:
+    """The runs of this session: its variants, the seeds it ran (a copied store has more)."""
     store = json.loads((folder / "results.json").read_text())
+    wanted = {int(seed) for seed in seeds.split(",")}
     return {
-        name: [run["test"]["accuracy"] for run in record["runs"]]
-        for name, record in store["variants"].items()
+        name: [run for run in store["variants"][name]["runs"] if run["seed"] in wanted]
+        for name in store["session"]["updated"]
     }
 
 
-def execution(folder: Path) -> str:
-    store = json.loads((folder / "results.json").read_text())
+def accuracies(runs: dict[str, list[dict]]) -> dict[str, list[float]]:
+    return {name: [run["test"]["accuracy"] for run in found] for name, found in runs.items()}
+
+
+def execution(runs: dict[str, list[dict]]) -> str:
     found = {
         (run["execution"]["worker"], run["execution"]["threads"])
-        for record in store["variants"].values()
-        for run in record["runs"]
+        for seeds in runs.values()
+        for run in seeds
     }
     workers = sorted({worker for worker, _ in found})
     threads = sorted({threads for _, threads in found})
@@ -67,6 +78,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", default=["0"], help="seed lists, e.g. 0 0,1,2")
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--keep", type=Path, help="keep every run's results folder here")
+    parser.add_argument("--no-history", action="store_true", help="start from empty folders")
     args, extra = parser.parse_known_args()
     extra = [arg for arg in extra if arg != "--"]
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench-scaling-"))
@@ -88,9 +100,13 @@ def main() -> None:
                     *extra,
                 ]
                 folder.mkdir(parents=True, exist_ok=True)
+                history = ROOT / "results" / ("" if profile == "full" else profile)
+                if not args.no_history and (history / "results.json").is_file():
+                    shutil.copy(history / "results.json", folder / "results.json")
                 print(f"running: pytest bench {' '.join(command)}", file=sys.stderr, flush=True)
                 seconds = run(command)
-                found = accuracies(folder)
+                runs = fresh_runs(folder, seeds)
+                found = accuracies(runs)
                 cases = sum(len(values) for values in found.values())
                 if workers == args.workers[0]:
                     reference, serial_seconds = found, seconds
@@ -100,7 +116,7 @@ def main() -> None:
                 differ = sorted(set(found) - set(same))
                 rows.append(
                     f"| {profile} | {seeds} | {len(found)} x {len(seeds.split(','))} = {cases} "
-                    f"| {workers} | {execution(folder)} | {seconds:,.0f} s "
+                    f"| {workers} | {execution(runs)} | {seconds:,.0f} s "
                     f"| {serial_seconds / seconds:.2f}x | "
                     + (
                         "same as 1 process"
