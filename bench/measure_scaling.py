@@ -115,7 +115,7 @@ def main() -> None:
                 )
                 differ = sorted(set(found) - set(same))
                 rows.append(
-                    f"| {profile} | {seeds} | {len(found)} x {len(seeds.split(','))} = {cases} "
+                    f"| {profile} | {len(found)} | {seeds} | {cases} "
                     f"| {workers} | {execution(runs)} | {seconds:,.0f} s "
                     f"| {serial_seconds / seconds:.2f}x | "
                     + (
@@ -127,10 +127,10 @@ def main() -> None:
                 )
                 print(rows[-1], file=sys.stderr, flush=True)
     print(
-        "| profile | seeds | variants x seeds = cases | workers | processes x threads | wall "
+        "| profile | variants | seeds | cases | workers | processes x threads | wall "
         "| speed-up | test accuracies vs the first run |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(rows))
     print(f"\nresults folders: {base}")
 
