@@ -368,3 +368,30 @@ def test_a_dead_worker_fails_its_case_and_the_others_are_kept(pytester, bench_di
     result.stdout.fnmatch_lines(["*worker gw* died*every case that finished was kept*"])
     stored = json.loads((pytester.path / "results" / "results.json").read_text())
     assert set(stored["variants"]) == {"simple"}
+
+
+def test_a_bad_option_stops_a_parallel_session_as_a_serial_one(pytester, bench_dir):
+    args = [*bench_dir, "--data-path", str(pytester.path / "missing.csv")]
+    result = pytester.runpytest_subprocess(*args, "-k", "simple", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --data-path */missing.csv: no such file"])
+
+
+WORKER_HOST_CONFTEST = """
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    if hasattr(config, "workerinput"):  # as on a remote host that lacks the file
+        config.option.data_path = "only-on-the-controller.csv"
+"""
+
+
+def test_a_worker_whose_host_fails_the_checks_fails_its_cases_with_the_reason(pytester, bench_dir):
+    pytester.makeconftest(WORKER_HOST_CONFTEST)
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "simple", "-n", "2")
+    result.assert_outcomes(errors=2)  # at set-up: the case never starts
+    result.stdout.fnmatch_lines(
+        ["*not run on gw*: --data-path only-on-the-controller.csv: no such file*"]
+    )

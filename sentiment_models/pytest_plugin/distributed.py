@@ -97,9 +97,10 @@ class ResultsCollector:
             unavailable = session.preflight(names)
             session.prepare()
             session.connect_tracking()
-        except BenchError as error:
-            session.rejected.append(f"the controller could not prepare the session: {error}")
-            return
+        except BenchError as error:  # stops the session as in a serial run, workers and all
+            from sentiment_models.pytest_plugin.options import usage_error
+
+            raise usage_error(error) from None
         self._write(session.data_line())
         self._write(
             f"sentiment-bench: {len(names)} variant(s) over {session.workers} xdist worker(s), "

@@ -138,7 +138,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         session.prepare()
         session.connect_tracking()
     except BenchError as error:
-        raise usage_error(error) from None
+        if session.worker == "main":
+            raise usage_error(error) from None
+        # an xdist worker: the controller stops the session with this message after its own
+        # check; if its host passes the check (another machine), these cases fail with it
+        session.setup_error = str(usage_error(error))
+        return
     for item in items:
         name = _variant(item)
         if name in unavailable:
@@ -193,7 +198,10 @@ def bench_case(request: pytest.FixtureRequest) -> CaseRunner:
     """The case runner of the variant and seed this test is parametrized with (shared by its
     two phases)."""
     name, seed = request.param
-    return request.config.stash[SESSION_KEY].runner(name, seed)
+    session = request.config.stash[SESSION_KEY]
+    if session.setup_error:
+        pytest.fail(f"not run on {session.worker}: {session.setup_error}", pytrace=False)
+    return session.runner(name, seed)
 
 
 @pytest.hookimpl(trylast=True)

@@ -109,6 +109,8 @@ class BenchSession:
         self._seed_splits: dict[int, DatasetSplits] = {}
         self.outcomes: dict[str, CaseOutcome] = {}
         """Case id -> what its process reported (the results are built from these)."""
+        self.setup_error = ""
+        """On an xdist worker: why its checks before any case failed (its cases fail with it)."""
         self.rejected: list[str] = []
         """Outcomes not merged: made on other data or code (what differs)."""
         self._workdir: Path | None = None
