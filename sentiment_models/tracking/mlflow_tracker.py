@@ -176,7 +176,8 @@ class MlflowTracker:
         if run is None or self.variant_runs.get(name) == run:
             return  # nothing logged, or this process's own run
         self.adopted[name] = run
-        self.logged.append(name)
+        if not failures:  # the case's run was logged whole
+            self.logged.append(name)
         if "version" in refs:
             value = float(refs["value"])
             known = self.versions.get(name)
