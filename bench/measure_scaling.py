@@ -19,30 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from measure_tracking_overhead import run  # one way to time a bench process
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(args: list[str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "bench", "-q", "-p", "no:cacheprovider", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(
-            f"pytest {' '.join(args)} failed ({done.returncode}):\n"
-            f"{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
-        )
-    return elapsed
 
 
 def fresh_runs(folder: Path, seeds: str) -> dict[str, list[dict]]:
@@ -104,7 +87,7 @@ def main() -> None:
                 if not args.no_history and (history / "results.json").is_file():
                     shutil.copy(history / "results.json", folder / "results.json")
                 print(f"running: pytest bench {' '.join(command)}", file=sys.stderr, flush=True)
-                seconds = run(command)
+                seconds, _ = run(command)
                 runs = fresh_runs(folder, seeds)
                 found = accuracies(runs)
                 cases = sum(len(values) for values in found.values())
