@@ -43,6 +43,25 @@ def test_a_variant_is_one_scheduling_scope_with_all_its_seeds():
     assert scope(None, "tests/test_a.py::test_x[1]@db") == "db"
 
 
+def test_expected_seconds_come_from_the_stored_runs_times_the_seeds_to_run(tmp_path):
+    from sentiment_models.config import BenchConfig, TrackingConfig
+    from sentiment_models.pytest_plugin.session import BenchSession
+
+    config = BenchConfig(tracking=TrackingConfig(no_mlflow=True))
+    session = BenchSession(config, tmp_path, variant_params={})
+    assert session.expected_seconds() == {}  # no store yet: every length unknown
+    stored = {
+        "simple": make_result("simple", 0.6, seconds=10.0, seeds=(0, 1)),
+        "vader": make_result("vader", 0.45, seconds=0.5),
+        "gone": make_result("gone", 0.5),  # no longer registered: left out
+    }
+    update_results(session.results_dir, stored, SessionInfo("now"), lambda store: {})
+    expected = session.expected_seconds()
+    assert set(expected) == {"simple", "vader"}
+    assert expected["simple"] == pytest.approx((10.0 + 1.5) * 3)  # the full profile's 3 seeds
+    assert expected["vader"] == pytest.approx(0.5 + 1.5)  # does not train: one case
+
+
 class FakeNode:
     """What xdist's scheduler asks of a worker controller: take test indexes to run."""
 
@@ -395,3 +414,29 @@ def test_a_worker_whose_host_fails_the_checks_fails_its_cases_with_the_reason(py
     result.stdout.fnmatch_lines(
         ["*not run on gw*: --data-path only-on-the-controller.csv: no such file*"]
     )
+
+
+OTHER_VERSIONS_CONFTEST = """
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):  # as a remote host with other package versions
+        from sentiment_models.pytest_plugin import session
+
+        session.package_versions = lambda: {"numpy": "0.0-worker"}
+"""
+
+
+def test_results_made_with_other_package_versions_are_not_merged(pytester, bench_dir):
+    pytester.makeconftest(OTHER_VERSIONS_CONFTEST)
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "simple", "-n", "2")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the cases passed; the merge did not
+    result.stdout.fnmatch_lines(
+        [
+            "*simple-seed0 from gw*: results not merged, made on other data or code: *"
+            "package numpy: * here, 0.0-worker there*"
+        ]
+    )
+    assert not (pytester.path / "results" / "results.json").exists()
