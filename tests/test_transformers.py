@@ -152,12 +152,14 @@ def test_vader_two_classes_and_unknown_labels():
 
 def test_bench_runs_the_pretrained_and_lexicon_rows(pytester, bench_dir, tiny_roberta):
     result = pytester.runpytest_subprocess(
-        *bench_dir, "-k", "roberta or vader", "--hf-model", str(tiny_roberta)
+        *bench_dir, "-k", "roberta or vader", "--hf-model", str(tiny_roberta), "--device", "cpu"
     )
     result.assert_outcomes(passed=4)
     table = (pytester.path / "results" / "comparison.md").read_text()
     trained_row = next(line for line in table.splitlines() if line.startswith("| Trained"))
     assert trained_row.count(" no ") == 2, trained_row
+    device_row = next(line for line in table.splitlines() if line.startswith("| Device"))
+    assert [cell.strip() for cell in device_row.split("|")[2:-1]] == ["cpu", "cpu"], device_row
     predictions = (pytester.path / "results" / "predictions.md").read_text()
     assert "roberta-tweeteval" in predictions and "vader" in predictions
 
