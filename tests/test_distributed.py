@@ -207,13 +207,17 @@ def comparable_baseline(path: Path) -> dict:
 
 def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
     """``-n 2``: every seed of a variant on one worker, the controller writes the tables and
-    a pytest-benchmark JSON once, the results equal a serial session's."""
+    a pytest-benchmark JSON once, the results equal a serial session's; the workers and the
+    controller share a new SQLite store (its schema created once, under its lock)."""
     serial_dir, parallel_dir = pytester.path / "serial", pytester.path / "parallel"
     serial = pytester.runpytest_subprocess(*bench_dir, *CASES, "--results-dir", str(serial_dir))
     serial.assert_outcomes(passed=10)
     report = pytester.path / "parallel.json"
+    store = f"sqlite:///{pytester.path / 'shared.db'}"
     parallel = pytester.runpytest_subprocess(
-        *bench_dir,
+        *[arg for arg in bench_dir if arg != "--no-mlflow"],
+        "--mlflow-uri",
+        store,
         *CASES,
         "--results-dir",
         str(parallel_dir),
@@ -254,6 +258,29 @@ def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
     )
     assert compare.returncode == 0, compare.stderr
     assert "test_train[simple-seed0]" in compare.stdout
+    roles = logged_roles(store)
+    assert roles["session"] == ["bench"] and roles["variant"] == ["linear", "simple", "vader"]
+    assert roles["seed"] == [
+        "linear-seed0",
+        "linear-seed1",
+        "simple-seed0",
+        "simple-seed1",
+        "vader-seed0",
+    ]
+
+
+def logged_roles(uri: str) -> dict[str, list[str]]:
+    """Run names by role (session, variant, seed) in the bench's experiment."""
+    import mlflow
+
+    client = mlflow.MlflowClient(uri)
+    experiment = client.get_experiment_by_name("sentiment-bench")
+    roles: dict[str, list[str]] = {}
+    for run in client.search_runs([experiment.experiment_id], max_results=1000):
+        role = run.data.tags.get("bench.role") or ("seed" if "seed" in run.data.tags else "?")
+        name = "bench" if role == "session" else run.info.run_name
+        roles.setdefault(role, []).append(name)
+    return {role: sorted(names) for role, names in roles.items()}
 
 
 def test_shards_merged_equal_one_serial_session(pytester, bench_dir):
