@@ -65,6 +65,8 @@ def test_expected_seconds_come_from_the_stored_runs_times_the_seeds_to_run(tmp_p
 class FakeNode:
     """What xdist's scheduler asks of a worker controller: take test indexes to run."""
 
+    shutting_down = False
+
     def __init__(self) -> None:
         self.sent: list[list[int]] = []
 
@@ -93,6 +95,26 @@ def test_the_longest_variant_is_handed_out_first():
         sorted({ids[index].split("[")[1].split("-seed")[0] for index in sent}) for sent in node.sent
     ]
     assert order == [["team-model"], ["minilm-finetuned"], ["simple"], ["vader"]]
+
+
+def test_a_worker_gets_its_next_variant_only_when_its_last_case_starts():
+    ids = [
+        f"bench/test_models.py::test_{phase}[{name}-seed0]"
+        for phase in ("train", "evaluate")
+        for name in ("minilm-finetuned", "simple", "vader")
+    ]
+    costs = {"minilm-finetuned": 1200.0, "simple": 300.0, "vader": 0.4}
+    scheduler = VariantScheduling(SimpleNamespace(getvalue=lambda name: ["popen"]), None, costs)
+    node = FakeNode()
+    scheduler.registered_collections[node] = ids
+    for node_id in ids:
+        scheduler.workqueue.setdefault(scheduler._split_scope(node_id), {})[node_id] = False
+    scheduler._assign_work_unit(node)  # minilm: train and evaluate to run
+    scheduler._reschedule(node)
+    assert len(node.sent) == 1  # xdist alone would queue simple behind it now
+    scheduler.assigned_work[node]["sentiment-bench:minilm-finetuned"][ids[0]] = True
+    scheduler._reschedule(node)  # minilm's evaluate runs: time for the next variant
+    assert [ids[index] for index in node.sent[1]] == [ids[1], ids[4]]
 
 
 def test_shards_partition_the_registry_whatever_is_selected():

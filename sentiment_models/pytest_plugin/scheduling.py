@@ -5,7 +5,7 @@ the gate sees every seed). Other tests are each their own scope, or their ``xdis
 
 Scopes are handed out longest first (the classic LPT rule), by the seconds the results store
 recorded for each variant; a variant with no record counts as longest, so that a long unknown
-case does not start last."""
+case does not start last. A worker gets its next variant only when it is nearly free."""
 
 from __future__ import annotations
 
@@ -37,6 +37,17 @@ class VariantScheduling(LoadScopeScheduling):
         if not scope.startswith(SCOPE_PREFIX):
             return 0.0
         return self.costs.get(scope.removeprefix(SCOPE_PREFIX), math.inf)
+
+    def _reschedule(self, node: Any) -> None:
+        """xdist queues a worker's next scope while it still has two tests to run; a worker
+        busy with a variant gets its next one only when its last case starts, so that the
+        longest-first order is decided when a worker is nearly free (a variant's phases take
+        seconds to minutes, the extra round trip nothing)."""
+        assigned = self.assigned_work.get(node, {})
+        busy = [scope for scope, tests in assigned.items() if not all(tests.values())]
+        if any(scope.startswith(SCOPE_PREFIX) for scope in busy) and self._pending_of(assigned) > 1:
+            return
+        super()._reschedule(node)
 
     def _assign_work_unit(self, node: Any) -> None:
         """The costliest waiting scope first."""
