@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from sentiment_models.errors import BenchError
-from sentiment_models.pytest_plugin.scheduling import CASE_NODE
-from sentiment_models.pytest_plugin.session import BenchSession, case_id
+from sentiment_models.pytest_plugin.session import CASE_NODE, BenchSession, case_id
 from sentiment_models.pytest_plugin.timings import ATTRIBUTE as TIMING
 from sentiment_models.pytest_plugin.timings import add_benchmark
 from sentiment_models.variants import variant_names

@@ -10,15 +10,13 @@ case does not start last. A worker gets its next variant only when it is nearly 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-CASE_NODE = re.compile(r"::test_(?:train|evaluate)\[(?P<name>.+)-seed(?P<seed>\d+)\]")
-
+from sentiment_models.pytest_plugin.session import CASE_NODE
 
 SCOPE_PREFIX = "sentiment-bench:"
 

@@ -5,6 +5,7 @@ the session; it reads their typed results."""
 from __future__ import annotations
 
 import platform
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -40,6 +41,10 @@ CHOSEN = "best_"
 def case_id(name: str, seed: int) -> str:
     """The id of a variant's case for one seed, as pytest shows it: ``lstm-seed1``."""
     return f"{name}-seed{seed}"
+
+
+CASE_NODE = re.compile(r"::test_(?:train|evaluate)\[(?P<name>.+)-seed(?P<seed>\d+)\]")
+"""A bench case's node id (the inverse of ``case_id`` inside it)."""
 
 
 def shard_members(order: Sequence[str], shard: str) -> list[str]:
