@@ -34,8 +34,8 @@ def test_every_variant_has_two_phases_with_its_name_as_id(pytester, bench_dir):
     result.stdout.fnmatch_lines(
         [
             "*test_models.py::test_train[[]simple-seed0[]]",
+            "*test_models.py::test_evaluate[[]simple-seed0[]]",  # a case's phases together
             "*test_models.py::test_train[[]linear-seed0[]]",
-            "*test_models.py::test_evaluate[[]simple-seed0[]]",
             "*test_models.py::test_evaluate[[]linear-seed0[]]",
         ]
     )
@@ -186,6 +186,31 @@ def test_no_bench_cases_means_no_data_loading(pytester):
     result = pytester.runpytest_subprocess("--dataset", "csv", "--data-path", "/nonexistent.csv")
     result.assert_outcomes(passed=1)
     assert "sentiment-bench: dataset" not in result.stdout.str()
+
+
+def test_collect_only_lists_cases_without_loading_data_or_heavy_frameworks(pytester, bench_dir):
+    """Listing cases checks the options and parameters but reads no data and imports no
+    framework: a missing data file is reported by the run, not by ``--collect-only``."""
+    missing = [*bench_dir[: bench_dir.index("--data-path") + 1], "/nonexistent.csv"]
+    missing += bench_dir[bench_dir.index("--data-path") + 2 :]
+    probe = (
+        "import sys\n"
+        "def pytest_collection_finish(session):\n"
+        "    heavy = sorted({name.split('.')[0] for name in sys.modules} & {"
+        "'sklearn', 'scipy', 'pandas', 'tensorflow', 'keras', 'torch', 'transformers', "
+        "'mlflow', 'gensim', 'matplotlib', 'statsmodels', 'nltk', 'ftfy', 'onnxruntime'})\n"
+        "    print('heavy modules:', heavy or 'none')\n"
+    )
+    pytester.makeconftest(probe)
+    listed = pytester.runpytest_subprocess(*missing, "--collect-only", "-q")
+    assert listed.ret == 0, listed.stdout.str()
+    listed.stdout.fnmatch_lines(["*test_train[[]simple-seed0[]]*", "heavy modules: none"])
+    run = pytester.runpytest_subprocess(*missing, "-k", "vader")
+    assert run.ret == 4
+    run.stderr.fnmatch_lines(["*nonexistent.csv*"])
+    bad = pytester.runpytest_subprocess(*missing, "--variant-param", "simple.depth=1", "--co")
+    assert bad.ret == 4
+    bad.stderr.fnmatch_lines(["ERROR: variant 'simple' has no parameter depth*"])
 
 
 def test_a_failing_variant_fails_alone_and_keeps_its_old_column(pytester, bench_dir):

@@ -116,7 +116,7 @@ def _variant(item: pytest.Item) -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep this ``--shard``'s variants; check the parameters, the data and the tracking store
     once, before any case runs, if any bench case was selected (after ``-k`` / ``-m``: only
-    the selected variants)."""
+    the selected variants). ``--collect-only`` checks the parameters only."""
     session = config.stash[SESSION_KEY]
     if session.config.run.shard is not None:
         outside = [
@@ -128,15 +128,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selected = list(dict.fromkeys(name for item in items if (name := _variant(item))))
     if not selected:
         return
+    _case_by_case(items)
     for item in items:  # the seeds whose evaluate phase runs: the gate waits for them all
         if (case := _case(item)) is not None and item.name.startswith("test_evaluate["):
             seeds = session.selected.setdefault(case[0], [])
             if case[1] not in seeds:
                 seeds.append(case[1])
+    collect_only = config.option.collectonly  # listing cases: no data, no tracking store
     try:
         unavailable = session.preflight(selected)
-        session.prepare()
-        session.connect_tracking()
+        if not collect_only:
+            session.prepare()
+            session.connect_tracking()
     except BenchError as error:
         if session.worker == "main":
             raise usage_error(error) from None
@@ -148,11 +151,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = _variant(item)
         if name in unavailable:
             item.add_marker(pytest.mark.skip(reason=f"{name}: {unavailable[name]}"))
+    if collect_only:
+        return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and session.worker == "main":
         reporter.write_line(session.data_line())
     if set(selected) - set(unavailable):
         session.start_tracking(config.stash[RUN_KEY])
+
+
+def _case_by_case(items: list[pytest.Item]) -> None:
+    """Run each case's evaluate phase right after its train phase (pytest collects every
+    train phase first): a case's model is logged to MLflow in the background while the next
+    case trains, and its memory can go before the next one is fitted. Other tests keep their
+    places; the cases keep their order."""
+    slots = [index for index, item in enumerate(items) if _case(item) is not None]
+    cases = [items[index] for index in slots]
+    first = {}
+    for position, item in enumerate(cases):
+        first.setdefault(_case(item), position)
+    ordered = sorted(
+        cases,
+        key=lambda item: (first[_case(item)], not item.name.startswith("test_train[")),
+    )
+    for index, item in zip(slots, ordered, strict=True):
+        items[index] = item
 
 
 @pytest.hookimpl(wrapper=True)

@@ -15,7 +15,6 @@ import numpy as np
 
 from sentiment_models.embeddings import WordVectors, embedding_matrix
 from sentiment_models.memo import remembered
-from sentiment_models.preprocessing import TweetPreprocessor, separate_punctuation
 from sentiment_models.variants.base import (
     AT_LEAST_ONE,
     POSITIVE,
@@ -106,6 +105,8 @@ class KerasLstmVariant(SentimentVariant):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        from sentiment_models.preprocessing import TweetPreprocessor
+
         self.preprocessor = TweetPreprocessor(normalizer=self.params["normalizer"] or None).fit()
         self.vocabulary: list[str] = []
         self.model: Any = None
@@ -235,6 +236,8 @@ class KerasLstmVariant(SentimentVariant):
         return remembered("keras-clean", settings, texts, lambda: self._clean_now(texts))
 
     def _clean_now(self, texts: Sequence[str]) -> list[str]:
+        from sentiment_models.preprocessing import separate_punctuation
+
         cleaned = self.preprocessor.transform(texts)
         if self.params["punctuation"] == "tokens":
             return [separate_punctuation(text) for text in cleaned]

@@ -3,15 +3,13 @@ search. The strong classic baseline."""
 
 from __future__ import annotations
 
-import tempfile
-from typing import Any, ClassVar
-
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sentiment_models.variants.base import AT_LEAST_ONE, POSITIVE, Range, VariantDescription
 from sentiment_models.variants.sklearn_base import SklearnSearchVariant
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 
 class LinearVariant(SklearnSearchVariant):
@@ -54,14 +52,11 @@ class LinearVariant(SklearnSearchVariant):
     }
     trusted_types = ("sentiment_models.preprocessing.TweetPreprocessor",)
 
-    def _fit(self, texts, labels, validation=None) -> None:
-        # Cache each fold's fitted vectorizers across the C candidates: they do not depend on C.
-        with tempfile.TemporaryDirectory(prefix="linear-cache-") as cache:
-            self._cache = cache
-            super()._fit(texts, labels, validation)
-        self.pipeline.memory = None
-
     def build_pipeline(self) -> Pipeline:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion, Pipeline
+
         params = self.params
         features = FeatureUnion(
             [
@@ -91,9 +86,7 @@ class LinearVariant(SklearnSearchVariant):
             class_weight=params["class_weight"] or None,
             random_state=self.seed,
         )
-        return Pipeline(
-            [("features", features), ("clf", classifier)], memory=getattr(self, "_cache", None)
-        )
+        return Pipeline([("features", features), ("clf", classifier)])
 
     def param_grid(self) -> dict[str, list[Any]]:
         return {"clf__C": list(self.params["C_grid"])}

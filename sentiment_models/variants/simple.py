@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.naive_bayes import GaussianNB
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from sentiment_models.variants.base import AT_LEAST_ONE, Range, VariantDescription
 from sentiment_models.variants.sklearn_base import SklearnSearchVariant
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 
 def to_dense(matrix: Any) -> np.ndarray:
@@ -48,6 +47,11 @@ class SimpleVariant(SklearnSearchVariant):
     )
 
     def build_pipeline(self) -> Pipeline:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.naive_bayes import GaussianNB
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import FunctionTransformer
+
         return Pipeline(
             [
                 (

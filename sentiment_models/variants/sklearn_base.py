@@ -4,17 +4,20 @@ save with skops (no pickle)."""
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.pipeline import Pipeline
 
-from sentiment_models.preprocessing import TweetPreprocessor
 from sentiment_models.serialize import to_json
 from sentiment_models.variants.base import SentimentVariant
+
+if TYPE_CHECKING:  # scikit-learn is imported when a variant is built, not when it is listed
+    from sklearn.pipeline import Pipeline
+
+    from sentiment_models.preprocessing import TweetPreprocessor
 
 MODEL_FILE = "model.skops"
 VOCABULARY_FILE = "vocabularies.json"
@@ -42,6 +45,8 @@ class SklearnSearchVariant(SentimentVariant):
         self.best_score_: float | None = None
 
     def build_preprocessor(self) -> TweetPreprocessor:
+        from sentiment_models.preprocessing import TweetPreprocessor
+
         return TweetPreprocessor(
             stop_words=self.params.get("stop_words", False),
             normalizer=self.params.get("normalizer") or None,
@@ -54,11 +59,30 @@ class SklearnSearchVariant(SentimentVariant):
         raise NotImplementedError
 
     def _fit(self, texts, labels, validation=None) -> None:
+        from sklearn.model_selection import GridSearchCV, StratifiedKFold
+        from sklearn.pipeline import Pipeline
+
         cleaned = self.preprocessor.fit().transform(texts)
         grid = self.param_grid()
         folds = StratifiedKFold(self.params["cv_folds"], shuffle=True, random_state=self.seed)
-        search = GridSearchCV(
-            self.build_pipeline(),
+        pipeline = self.build_pipeline()
+        with tempfile.TemporaryDirectory(prefix=f"{self.name}-cache-") as cache:
+            if all(key.startswith(f"{pipeline.steps[-1][0]}__") for key in grid):
+                # the candidates differ in the last step only: each fold's fitted transformers
+                # (vectorizers) are computed once and reused by every candidate
+                pipeline.memory = cache
+            search = self._search(GridSearchCV, pipeline, grid, folds, cleaned, labels)
+        best = search.best_estimator_
+        best.memory = None
+        _drop_stop_words_attribute(best)
+        self.pipeline = Pipeline([("preprocess", self.preprocessor), *best.steps])
+        self.progress(
+            f"best {self.best_params_} cv {self.params['scoring']} {self.best_score_:.4f}"
+        )
+
+    def _search(self, search_cls, pipeline, grid, folds, cleaned, labels) -> Any:
+        search = search_cls(
+            pipeline,
             grid,
             cv=folds,
             scoring=self.params["scoring"],
@@ -75,12 +99,7 @@ class SklearnSearchVariant(SentimentVariant):
         self.search_results = _cv_results(search.cv_results_)
         self.best_params_ = to_json(search.best_params_)
         self.best_score_ = float(search.best_score_)
-        best = search.best_estimator_
-        _drop_stop_words_attribute(best)
-        self.pipeline = Pipeline([("preprocess", self.preprocessor), *best.steps])
-        self.progress(
-            f"best {self.best_params_} cv {self.params['scoring']} {self.best_score_:.4f}"
-        )
+        return search
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         return self.pipeline.predict_proba(np.asarray(texts, dtype=object))
