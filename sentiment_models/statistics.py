@@ -123,24 +123,46 @@ def bootstrap_draws(
     runs: Mapping[str, Runs], metric: str, resamples: int, seed: int = 0
 ) -> dict[str, np.ndarray]:
     """``resamples`` draws of each variant's metric: the same test items for all variants
-    (paired), a seed drawn per variant and draw. All ``runs`` must share their items."""
+    (paired), a seed drawn per variant and draw. All ``runs`` must share their items.
+
+    Each draw's metric is a weighted sum of the drawn items' hits (weight 1 / items for
+    accuracy; 1 / (classes present x the item's class count in the draw) for macro recall,
+    the mean of the per-class recalls), the weights computed once per draw for every variant.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {METRICS}")
     rng = np.random.default_rng(seed)
     sizes = {len(item.labels) for item in runs.values()}
     if len(sizes) != 1:
         raise ValueError("the variants were not tested on the same items")
     n_items = sizes.pop()
     labels = next(iter(runs.values())).labels
+    n_classes = max(item.n_classes for item in runs.values())
+    hits = {name: item.predicted == item.labels for name, item in runs.items()}
     draws = {name: np.empty(resamples) for name in runs}
     chunk = max(1, 4_000_000 // max(n_items, 1))  # bound memory: chunk x items indices
     for start in range(0, resamples, chunk):
         size = min(chunk, resamples - start)
         items = rng.integers(0, n_items, size=(size, n_items))
-        truth = labels[items]
+        weights = _draw_weights(labels[items], metric, n_classes)
         for name, item in runs.items():
             seeds = rng.integers(0, item.seeds, size=size)
-            predicted = item.predicted[seeds[:, None], items]
-            draws[name][start : start + size] = metric_of(predicted, truth, metric, item.n_classes)
+            drawn = hits[name][seeds[:, None], items]
+            if weights is None:
+                draws[name][start : start + size] = drawn.mean(axis=1)
+            else:
+                draws[name][start : start + size] = np.where(drawn, weights, 0.0).sum(axis=1)
     return draws
+
+
+def _draw_weights(truth: np.ndarray, metric: str, n_classes: int) -> np.ndarray | None:
+    """Per drawn item, its weight in the draw's macro recall (None for accuracy: the mean)."""
+    if metric == "accuracy":
+        return None
+    counts = np.stack([(truth == label).sum(axis=1) for label in range(n_classes)], axis=1)
+    present = (counts > 0).sum(axis=1, keepdims=True)
+    per_class = 1.0 / (np.maximum(counts, 1) * present)
+    return np.take_along_axis(per_class, truth.astype(np.intp), axis=1)
 
 
 def estimate(runs: Runs, metric: str, draws: np.ndarray) -> Estimate:
