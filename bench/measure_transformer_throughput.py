@@ -6,8 +6,10 @@
 The model is the MiniLM classifier that ``minilm-finetuned`` trains (the embedded encoder with
 a 3-class head; throughput does not depend on the head's weights), or a saved transformer
 variant given with ``--model-dir``. The texts are the first N tweets of the default test split.
-Both paths run in this one process, alternating, ``--repeat`` times; the medians and their
-ratio are printed, and the two paths' labels are compared.
+The paths run in this one process, alternating, ``--repeat`` times: the pipeline, the
+harness (float32, as ``minilm-finetuned`` evaluates), the harness at max_length 512, and the
+harness on the int8-quantised copy (as ``minilm-finetuned-int8`` evaluates); the medians,
+their ratios to the pipeline and the labels' agreement with it are printed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 from sentiment_models.config import DataConfig, SplitConfig
 from sentiment_models.data import load_splits
 from sentiment_models.variants import create_variant, load_variant
+from sentiment_models.variants.minilm_int8 import quantized
 from sentiment_models.variants.transformer_base import TransformerVariant, import_torch
 
 
@@ -72,9 +75,11 @@ def main() -> None:
         "pipeline (default call)": [],
         "harness": [],
         "harness, max_length 512": [],
+        "harness, int8": [],
     }
     answers: dict[str, np.ndarray] = {}
     configured = variant.params.get("max_length", 128)
+    full_precision, int8 = variant.model, quantized(variant.model)
     for _ in range(args.repeat):
         started = time.perf_counter()
         answers["pipeline (default call)"] = np.array([row["label"] for row in classify(texts)])
@@ -85,6 +90,11 @@ def main() -> None:
             answers[name] = variant.predict(texts)
             timings[name].append(time.perf_counter() - started)
         variant.params["max_length"] = configured
+        variant.model = int8
+        started = time.perf_counter()
+        answers["harness, int8"] = variant.predict(texts)
+        timings["harness, int8"].append(time.perf_counter() - started)
+        variant.model = full_precision
 
     base = statistics.median(timings["pipeline (default call)"])
     for name, seconds in timings.items():

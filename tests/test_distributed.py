@@ -97,6 +97,28 @@ def test_the_longest_variant_is_handed_out_first():
     assert order == [["team-model"], ["minilm-finetuned"], ["simple"], ["vader"]]
 
 
+def test_a_deployment_variant_runs_on_the_worker_of_the_variant_it_derives_from():
+    """minilm-finetuned-int8 quantises minilm-finetuned's model of the same seed: one scope,
+    whose cost is both variants' together, so the pair goes out first."""
+    ids = [
+        f"bench/test_models.py::test_{phase}[{name}-seed{seed}]"
+        for phase in ("train", "evaluate")
+        for name in ("simple", "minilm-finetuned", "minilm-finetuned-int8")
+        for seed in (0, 1)
+    ]
+    costs = {"simple": 500.0, "minilm-finetuned": 400.0, "minilm-finetuned-int8": 200.0}
+    scheduler = VariantScheduling(SimpleNamespace(getvalue=lambda name: ["popen"]), None, costs)
+    assert scheduler.costs == {"simple": 500.0, "minilm-finetuned": 600.0}
+    node = FakeNode()
+    scheduler.registered_collections[node] = ids
+    for node_id in ids:
+        scheduler.workqueue.setdefault(scheduler._split_scope(node_id), {})[node_id] = False
+    assert len(scheduler.workqueue) == 2
+    scheduler._assign_work_unit(node)
+    sent = [ids[index] for index in node.sent[0]]
+    assert sent == [node_id for node_id in ids if "minilm" in node_id]  # in collection order
+
+
 def test_a_worker_gets_its_next_variant_only_when_its_last_case_starts():
     ids = [
         f"bench/test_models.py::test_{phase}[{name}-seed0]"
@@ -123,6 +145,8 @@ def test_shards_partition_the_registry_whatever_is_selected():
     assert sorted(name for shard in shards for name in shard) == sorted(names)
     assert all(shards) and not set(shards[0]) & set(shards[1])
     assert shard_members(names, "1/1") == names
+    for shard in (*shards, *(shard_members(names, f"{k}/2") for k in (1, 2))):
+        assert ("minilm-finetuned" in shard) == ("minilm-finetuned-int8" in shard)
     assert parse_shard("2/3") == (2, 3)
     for bad in ("0/2", "3/2", "a/b", "2", "1/0"):
         assert shard_spec(bad), bad
@@ -489,3 +513,29 @@ def test_results_made_with_other_package_versions_are_not_merged(pytester, bench
         ]
     )
     assert not (pytester.path / "results" / "results.json").exists()
+
+
+def test_background_work_waits_for_the_timed_phase_to_end():
+    """MLflow's CPU-heavy logging steps call ``wait_untimed``: they start only once the
+    timed phase (a fit or predict under pytest-benchmark) is over."""
+    import threading
+
+    from sentiment_models import runtime
+
+    events: list[str] = []
+    started = threading.Event()
+
+    def background() -> None:
+        started.set()
+        runtime.wait_untimed()
+        events.append("logged")
+
+    runtime.wait_untimed()  # no timed phase: returns at once
+    with runtime.timed_phase():
+        worker = threading.Thread(target=background)
+        worker.start()
+        assert started.wait(5)
+        worker.join(0.3)
+        events.append("timed phase over")
+    worker.join(5)
+    assert events == ["timed phase over", "logged"]

@@ -255,3 +255,29 @@ def test_a_folder_is_rendered_again_from_its_store_alone(tmp_path, capsys):
     assert (tmp_path / "tradeoff.png").read_bytes().startswith(b"\x89PNG")
     assert main([str(tmp_path / "empty")]) == 2
     assert "no results.json with results to render" in capsys.readouterr().err
+
+
+def test_a_deployment_variant_shows_its_change_against_its_source_model():
+    from dataclasses import replace
+
+    from sentiment_models.results import Timing
+    from sentiment_models.variants.base import DEPLOYMENT
+
+    source = record("minilm-finetuned", 0.80)
+    fast = record("minilm-finetuned-int8", 0.70)
+    fast = replace(
+        fast,
+        description=replace(fast.description, extra={DEPLOYMENT: "minilm-finetuned"}),
+        runs=tuple(
+            replace(run, evaluate=Timing(seconds=0.5, throughput=2 * 4966.2)) for run in fast.runs
+        ),
+    )
+    text = render_comparison(store_of(source, fast), ["minilm-finetuned", "minilm-finetuned-int8"])
+    row = next(line for line in text.splitlines() if line.startswith("| Change vs its source"))
+    cells = [cell.strip() for cell in row.split("|")[2:-1]]
+    assert cells[0] == "-"
+    assert cells[1].startswith("accuracy -10.00 pt (McNemar exact p < 0.0001)")
+    assert cells[1].endswith("evaluate throughput x2.00, vs minilm-finetuned")
+    alone = render_comparison(store_of(fast), ["minilm-finetuned-int8"])
+    assert "minilm-finetuned: not in these results" in alone
+    assert "Change vs its source" not in render_comparison(store_of(source), ["minilm-finetuned"])

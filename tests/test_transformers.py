@@ -123,6 +123,43 @@ def test_minilm_fine_tuning_keeps_its_best_check(tiny_rows):
     assert variant.model.config.id2label == {0: "negative", 1: "neutral", 2: "positive"}
 
 
+def test_int8_variant_quantises_the_fine_tuned_model_of_the_same_seed(tmp_path, tiny_rows):
+    """minilm-finetuned-int8 reuses the model minilm-finetuned fine-tuned in this process (same
+    texts, labels, parameters and seed), quantises a copy, saves the float32 weights and
+    quantises them again on load, to the same predictions."""
+    import time
+
+    from sentiment_models import memo
+    from sentiment_models.variants import load_variant
+    from sentiment_models.variants.base import DEPLOYMENT
+
+    texts = [text for text, _ in tiny_rows]
+    labels = [label for _, label in tiny_rows]
+    params = {"max_length": 24, "batch_size": 16, "validation_checks": 1, "frozen_layers": 5}
+    memo.forget()
+    source = create_variant("minilm-finetuned", seed=3, **params).fit(texts, labels)
+    started = time.perf_counter()
+    fast = create_variant("minilm-finetuned-int8", seed=3, **params).fit(texts, labels)
+    assert time.perf_counter() - started < 5  # no second fine-tuning
+    assert fast.full_precision is source.model and fast.model is not source.model
+    linear = fast.model.classifier
+    assert "quantized" in type(linear).__module__  # the head's linear layer is int8 now
+    assert type(source.model.classifier).__module__.startswith("torch.nn.modules")
+    probabilities = fast.predict_proba(TWEETS)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.abs(probabilities - source.predict_proba(TWEETS)).max() < 0.1
+    fast.save(tmp_path / "int8")
+    again = load_variant(tmp_path / "int8")
+    np.testing.assert_allclose(again.predict_proba(TWEETS), probabilities, atol=1e-6)
+    description = fast.describe()
+    assert description.extra[DEPLOYMENT] == "minilm-finetuned"
+    assert "int8" in description.model and "int8 dynamic quantisation" in description.optimisation
+    other_seed = create_variant("minilm-finetuned-int8", seed=4, **params)
+    other_seed.fit(texts, labels)  # nothing remembered for seed 4: it fine-tunes itself
+    assert other_seed.full_precision is not source.model
+    memo.forget()
+
+
 def test_minilm_bad_base_model_is_refused(tmp_path):
     cls = variant_class("minilm-finetuned")
     with pytest.raises(ParameterError, match=r"no config\.json there"):

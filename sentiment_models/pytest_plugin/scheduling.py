@@ -5,7 +5,9 @@ the gate sees every seed). Other tests are each their own scope, or their ``xdis
 
 Scopes are handed out longest first (the classic LPT rule), by the seconds the results store
 recorded for each variant; a variant with no record counts as longest, so that a long unknown
-case does not start last. A worker gets its next variant only when it is nearly free."""
+case does not start last. A worker gets its next variant only when it is nearly free. A
+deployment variant (``derived_from``) shares the scope of the variant it transforms, so that
+it reuses that variant's trained models on the same worker instead of training them again."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 from sentiment_models.pytest_plugin.session import CASE_NODE
+from sentiment_models.variants import training_scope
 
 SCOPE_PREFIX = "sentiment-bench:"
 
@@ -28,8 +31,11 @@ class VariantScheduling(LoadScopeScheduling):
         self, config: pytest.Config, log: Any = None, costs: Mapping[str, float] | None = None
     ) -> None:
         super().__init__(config, log)
-        self.costs = dict(costs or {})
-        """Variant -> expected seconds of its cases in this session."""
+        self.costs: dict[str, float] = {}
+        """Scope variant -> expected seconds of its cases (and its derived ones') here."""
+        for name, seconds in (costs or {}).items():
+            scope = training_scope(name)
+            self.costs[scope] = self.costs.get(scope, 0.0) + seconds
 
     def cost(self, scope: str) -> float:
         if not scope.startswith(SCOPE_PREFIX):
@@ -57,7 +63,7 @@ class VariantScheduling(LoadScopeScheduling):
     def _split_scope(self, nodeid: str) -> str:
         found = CASE_NODE.search(nodeid)
         if found:
-            return f"{SCOPE_PREFIX}{found['name']}"
+            return f"{SCOPE_PREFIX}{training_scope(found['name'])}"
         if nodeid.rfind("@") > nodeid.rfind("]"):  # an xdist_group suffix
             return nodeid.rsplit("@", 1)[-1]
         return nodeid

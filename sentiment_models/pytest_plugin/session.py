@@ -49,11 +49,17 @@ CASE_NODE = re.compile(r"::test_(?:train|evaluate)\[(?P<name>.+)-seed(?P<seed>\d
 
 def shard_members(order: Sequence[str], shard: str) -> list[str]:
     """The variants of shard ``K/N``: the registry's variants dealt round-robin, so that every
-    shard gets a fixed share whatever ``-k`` selects."""
+    shard gets a fixed share whatever ``-k`` selects; a deployment variant goes with the
+    variant it derives from (it reuses that variant's trained models)."""
     from sentiment_models.config import parse_shard
+    from sentiment_models.variants import training_scope
 
     k, n = parse_shard(shard)
-    return [name for index, name in enumerate(order) if index % n == k - 1]
+    scopes: dict[str, list[str]] = {}
+    for name in order:
+        scopes.setdefault(training_scope(name), []).append(name)
+    dealt = [scope for index, scope in enumerate(scopes) if index % n == k - 1]
+    return [name for scope in dealt for name in scopes[scope]]
 
 
 @dataclass
@@ -207,7 +213,7 @@ class BenchSession:
         from sentiment_models.data.splits import check_sample_size
 
         split = replace(self.config.split, seed=seed)
-        splits = load_splits(self.config.data, split, self.sample_size)
+        splits = load_splits(self.config.data, split, self.sample_size, self.profile.test_rows)
         check_sample_size(
             splits.train, self.config.run.train_score_rows, field="run.train_score_rows"
         )
@@ -531,6 +537,7 @@ class BenchSession:
         for key, state in self.cases.items():  # e.g. only the train phase was selected
             if state.outcomes:
                 self._log(key)
+        self.tracker.flush()  # the cases logged in the background, before any table is drawn
         if self.worker != "main":
             return self.tracker.finish([], interrupted)
         notes = self._write_results(interrupted)

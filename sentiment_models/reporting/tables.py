@@ -12,6 +12,7 @@ from tabulate import tabulate
 from sentiment_models.reporting.analysis import IN_DOMAIN, Analysis, analyse, ordered_names
 from sentiment_models.results import CaseResult, Execution, ResultsStore, SeedRun
 from sentiment_models.statistics import Comparison, Estimate
+from sentiment_models.variants.base import DEPLOYMENT
 
 Cell = Callable[[CaseResult], str]
 Row = tuple[str, Cell]
@@ -165,6 +166,41 @@ def score_rows(analysis: Analysis) -> list[Row]:
     return rows
 
 
+def deployment_row(analysis: Analysis, records: Mapping[str, CaseResult]) -> Row | None:
+    """For deployment variants (e.g. int8): the accuracy change against the model they come
+    from, with the paired test on the same test items, next to the speed-up of evaluation."""
+    if not any(DEPLOYMENT in record.description.extra for record in records.values()):
+        return None
+    comparison = analysis.test.comparison
+
+    def cell(record: CaseResult) -> str:
+        source = record.description.extra.get(DEPLOYMENT)
+        if source is None:
+            return "-"
+        if source not in records:
+            return f"{source}: not in these results"
+        mine, theirs = (
+            analysis.estimate(record.variant, "accuracy"),
+            analysis.estimate(source, "accuracy"),
+        )
+        test = comparison.pair(record.variant, source, "accuracy") if comparison else None
+        change = "accuracy change unknown"
+        if mine is not None and theirs is not None:
+            change = f"accuracy {100 * (mine.mean - theirs.mean):+.2f} pt"
+            if test is not None:
+                change += f" ({test.test} p {_p(test.p_value)})"
+        speeds = [
+            [run.evaluate.throughput for run in r.runs if run.evaluate.throughput]
+            for r in (record, records[source])
+        ]
+        speed = "unknown"
+        if all(speeds):
+            speed = f"x{statistics.fmean(speeds[0]) / statistics.fmean(speeds[1]):.2f}"
+        return f"{change}, evaluate throughput {speed}, vs {source}"
+
+    return ("Change vs its source model", cell)
+
+
 def comparison_rows(
     records: Mapping[str, CaseResult],
     order: Iterable[str],
@@ -176,7 +212,9 @@ def comparison_rows(
     if analysis is None:
         analysis = analyse(ResultsStore(variants=dict(records)), names)
     rows = []
-    for label, cell in (*DESCRIPTION_ROWS, *score_rows(analysis), *FACT_ROWS, *extra_rows):
+    deployment = deployment_row(analysis, records)
+    scores = [*score_rows(analysis), *([deployment] if deployment else [])]
+    for label, cell in (*DESCRIPTION_ROWS, *scores, *FACT_ROWS, *extra_rows):
         values = [cell(records[name]) for name in names]
         if label == "Accuracy (validation)" and all(value == "-" for value in values):
             continue

@@ -30,6 +30,7 @@ REGISTRY: dict[str, str] = {
     "lstm-word2vec": "sentiment_models.variants.lstm_word2vec:LstmWord2VecVariant",
     "lstm-glove": "sentiment_models.variants.lstm_glove:LstmGloveVariant",
     "minilm-finetuned": "sentiment_models.variants.minilm_finetuned:MiniLmFinetunedVariant",
+    "minilm-finetuned-int8": "sentiment_models.variants.minilm_int8:MiniLmInt8Variant",
     "roberta-tweeteval": "sentiment_models.variants.roberta_tweeteval:RobertaTweetEvalVariant",
     "vader": "sentiment_models.variants.vader:VaderVariant",
 }
@@ -137,6 +138,16 @@ def variant_class(name: str) -> type[SentimentVariant]:
     if not (isinstance(cls, type) and issubclass(cls, SentimentVariant)):
         raise ParameterError(f"variant {name!r}: {target} is not a SentimentVariant subclass")
     return cls
+
+
+def training_scope(name: str) -> str:
+    """The variant whose trained models ``name`` uses: itself, or the registered variant it
+    derives from (``derived_from``). Workers and shards keep a scope together."""
+    try:
+        derived_from = variant_class(name).derived_from
+    except Exception:  # not importable here: its own scope (its case reports the error)
+        return name
+    return derived_from if derived_from in variant_names() else name
 
 
 def parse_param_overrides(items: list[str]) -> dict[str, dict[str, str]]:

@@ -21,6 +21,10 @@ META_FILE = "variant.json"
 Progress = Callable[[str], None]
 
 
+DEPLOYMENT = "Deployment of"
+"""The ``VariantDescription.extra`` key naming the variant a deployment variant transforms."""
+
+
 @dataclass(frozen=True)
 class VariantDescription:
     """What the comparison table says about a variant (the seed's section 3 rows)."""
@@ -94,6 +98,9 @@ class SentimentVariant(ABC):
     deterministic: ClassVar[bool] = True
     learns: ClassVar[bool] = True
     """False for pretrained models and lexicons: ``fit`` only loads and maps labels."""
+    derived_from: ClassVar[str | None] = None
+    """For a deployment variant (e.g. a quantised model), the variant whose trained model it
+    transforms: the tables compare the two, and workers run them together."""
     requirements: ClassVar[tuple[str, ...]] = ()
     """Packages the saved model needs at load time (pinned when logged to MLflow)."""
     profile_params: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
