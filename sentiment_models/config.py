@@ -267,8 +267,8 @@ class RunConfig:
     profile: str = option(
         "full",
         "--bench-profile",
-        "training budget: full (the whole training split), quick (a 10,000-row sample and "
-        "short training, for CI) or tiny (a few hundred rows and minimal training, for tests).",
+        "training budget: full (the whole training split), quick (a 4,000-row sample, "
+        "4,000 test rows and short training, for CI) or tiny (a few hundred rows and minimal training, for tests).",
         metavar="full|quick|tiny",
         check=one_of(*PROFILE_NAMES),
         mlproject=True,

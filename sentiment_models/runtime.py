@@ -4,8 +4,11 @@ TensorFlow and the BLAS libraries, and the torch device. Set once per process by
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sentiment_models.errors import BenchError
@@ -113,3 +116,24 @@ def tensorflow_device() -> str:
 
     gpus = tf.config.list_physical_devices("GPU")
     return "GPU:0" if gpus else "cpu"
+
+
+_UNTIMED = threading.Event()
+_UNTIMED.set()
+
+
+@contextlib.contextmanager
+def timed_phase() -> Iterator[None]:
+    """Mark a timed phase (a variant's fit or predict under pytest-benchmark): background
+    work such as MLflow logging holds off meanwhile (``wait_untimed``), so that it does not
+    compete for the cores the timing measures."""
+    _UNTIMED.clear()
+    try:
+        yield
+    finally:
+        _UNTIMED.set()
+
+
+def wait_untimed() -> None:
+    """Return when no timed phase runs (at once, when none does)."""
+    _UNTIMED.wait()

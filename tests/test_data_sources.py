@@ -191,6 +191,20 @@ def test_sample_size_is_stratified(tiny_csv):
         load_splits(DataConfig(dataset="csv", data_path=str(tiny_csv)), SplitConfig(), 2)
 
 
+def test_test_rows_sample_the_test_split_stratified_and_reproducibly(tiny_csv):
+    options = DataConfig(dataset="csv", data_path=str(tiny_csv))
+    whole = load_splits(options, SplitConfig(seed=1))
+    sampled = load_splits(options, SplitConfig(seed=1), test_rows=30)
+    assert len(sampled.test) == 30 and len(whole.test) > 30
+    assert set(sampled.test.texts) <= set(whole.test.texts)
+    assert sampled.test.class_counts() == {"negative": 10, "neutral": 10, "positive": 10}
+    assert list(sampled.train.texts) == list(whole.train.texts)  # training rows untouched
+    again = load_splits(options, SplitConfig(seed=1), test_rows=30)
+    assert list(again.test.texts) == list(sampled.test.texts)
+    everything = load_splits(options, SplitConfig(seed=1), test_rows=10**6)
+    assert list(everything.test.texts) == list(whole.test.texts)
+
+
 def test_one_class_is_refused(tmp_path):
     path = write_csv(tmp_path / "one.csv", [(f"text {i}", "neutral") for i in range(20)])
     with pytest.raises(DataError, match=r"only one class \('neutral', 20 rows\)"):

@@ -137,7 +137,10 @@ def test_floors_are_read_from_pyproject(tmp_path):
 
 
 def test_profiles():
-    assert get_profile("quick").sample_size == 10000 and get_profile("full").sample_size is None
+    quick, full = get_profile("quick"), get_profile("full")
+    assert (quick.sample_size, quick.test_rows) == (4000, 4000)
+    assert full.sample_size is None and full.test_rows is None
+    assert quick.label() == "quick (4,000-row training sample, 4,000 test rows)"
     with pytest.raises(FieldError, match=r"run.profile fast: expected one of full, quick, tiny"):
         RunConfig(profile="fast")
     for name in variant_names():

@@ -145,11 +145,12 @@ def check_logged_session(uri):
         }
         assert "transfer_twitter-entity_accuracy" in run.data.metrics
         assert len(contexts["training"].digest) == 32
-        candidates = client.search_runs(
+        table = pd.read_csv(client.download_artifacts(run.info.run_id, "cv_results.csv"))
+        scores = client.get_metric_history(run.info.run_id, "cv_mean_test_score")
+        assert [point.step for point in scores] == list(range(len(table)))  # one per candidate
+        assert [point.value for point in scores] == pytest.approx(table["mean_test_score"])
+        assert not client.search_runs(  # candidates are metrics, not runs of their own
             [experiment.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
-        )
-        assert len(candidates) == len(
-            pd.read_csv(client.download_artifacts(run.info.run_id, "cv_results.csv"))
         )
     champion_accuracy = max(run.data.metrics["test_accuracy"] for run in cases.values())
     champions = []
@@ -257,3 +258,37 @@ def test_no_mlflow_writes_no_store(pytester, bench_dir):
 
     pytester.runpytest_inprocess(*bench_dir, "-k", "simple").assert_outcomes(passed=2)
     assert not (pytester.path / "mlflow.db").exists() and not (pytester.path / "mlruns").exists()
+
+
+@pytest.mark.integration
+def test_cases_are_logged_in_the_background_in_order_and_flushed(tmp_path):
+    """``log_case`` returns while the store is still busy; ``flush`` waits for every case, in
+    the order given, and a case that fails to log is reported, not raised."""
+    import threading
+
+    from sentiment_models.tracking import CaseRun
+    from sentiment_models.tracking.mlflow_tracker import MlflowTracker
+
+    tracker = MlflowTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "background")
+    tracker.connect()
+    tracker.start(facts={"rows": 3}, tags={}, datasets={})
+    release, create_run = threading.Event(), tracker.client.create_run
+
+    def slow_create_run(*args, **kwargs):
+        assert release.wait(30), "never released"
+        if kwargs.get("run_name") == "broken-seed0":
+            raise RuntimeError("store refused the run")
+        return create_run(*args, **kwargs)
+
+    tracker.client.create_run = slow_create_run
+    for name in ("first", "broken", "second"):
+        tracker.log_case(CaseRun(name, 0, "failed", (f"test[{name}-seed0]",), 0))
+    assert tracker.logged == []  # handed over, not stored yet
+    release.set()
+    tracker.flush()
+    assert tracker.logged == ["first-seed0", "second-seed0"]
+    assert tracker.failures == ["case broken-seed0: RuntimeError: store refused the run"]
+    notes = tracker.finish([], interrupted=False)
+    assert "2 case(s) logged" in notes[0] and "waited for" in notes[0]
+    runs = tracker.client.search_runs([tracker.experiment_id], "tags.seed = '0'")
+    assert sorted(run.info.run_name for run in runs) == ["first-seed0", "second-seed0"]

@@ -54,10 +54,14 @@ def load_source(spec: SourceSpec) -> LabelledTexts | PresplitData:
 
 
 def load_splits(
-    data: DataConfig, split: SplitConfig, sample_size: int | None = None
+    data: DataConfig,
+    split: SplitConfig,
+    sample_size: int | None = None,
+    test_rows: int | None = None,
 ) -> DatasetSplits:
-    """Load, split and subsample (``sample_size`` training rows, None = all); load every
-    ``data.eval_datasets`` source as an out-of-domain evaluation set."""
+    """Load, split and subsample (``sample_size`` training rows and ``test_rows`` test rows,
+    stratified; None = all); load every ``data.eval_datasets`` source as an out-of-domain
+    evaluation set."""
     spec = SourceSpec.training(data)
     loaded = load_source(spec)
     check_classes(loaded, field=spec.dataset_field)
@@ -69,6 +73,7 @@ def load_splits(
             loaded, seed=seed, test_size=split.test_size, val_size=split.val_size
         )
     train = subsample(train, sample_size, seed=seed, field="split.sample_size")
+    test = subsample(test, test_rows, seed=seed, field="bench_profile (its test rows)")
     classes = tuple(sorted(set(train.labels.tolist())))
     return DatasetSplits(
         train=train,

@@ -188,12 +188,16 @@ class CaseRunner:
 
 
 def _timed(benchmark: Any | None, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ``function`` once: under ``benchmark`` (one round, no warm-up) or untimed."""
+    """Run ``function`` once: under ``benchmark`` (one round, no warm-up; background
+    logging holds off meanwhile) or untimed."""
     if benchmark is None:
         return function(*args, **kwargs)
-    return benchmark.pedantic(
-        function, args=args, kwargs=kwargs, rounds=1, iterations=1, warmup_rounds=0
-    )
+    from sentiment_models.runtime import timed_phase
+
+    with timed_phase():
+        return benchmark.pedantic(
+            function, args=args, kwargs=kwargs, rounds=1, iterations=1, warmup_rounds=0
+        )
 
 
 class _PhaseGuard:

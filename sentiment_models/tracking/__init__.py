@@ -79,7 +79,11 @@ class Tracker(Protocol):
         """Take a worker's references and failures for variant ``name``."""
 
     def log_case(self, case: CaseRun) -> None:
-        """Log one case (a seed's run, under its variant's run under the session's run)."""
+        """Log one case (a seed's run, under its variant's run under the session's run);
+        may return before it is stored (``flush`` waits)."""
+
+    def flush(self) -> None:
+        """Wait until every case handed to ``log_case`` is stored or its failure recorded."""
 
     def log_summary(self, name: str, metrics: Mapping[str, float]) -> None:
         """Log a variant's figures over its seeds."""
@@ -113,6 +117,9 @@ class NullTracker:
         return None
 
     def log_case(self, case: CaseRun) -> None:
+        return None
+
+    def flush(self) -> None:
         return None
 
     def log_summary(self, name: str, metrics: Mapping[str, float]) -> None:

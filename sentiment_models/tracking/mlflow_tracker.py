@@ -1,6 +1,15 @@
-"""MLflow tracking: one parent run per session, one run per variant with a child run per seed, grid-search
-candidates as grandchild runs, the model itself as a raw-text pyfunc, optional registration
-with a ``champion`` alias. Every call is guarded: a store that fails is reported, never fatal."""
+"""MLflow tracking: one parent run per session, one run per variant with a child run per seed
+(grid-search candidates as step metrics of it, in one batch), the model itself as a raw-text
+pyfunc, optional registration with a ``champion`` alias. Every call is guarded: a store that
+fails is reported, never fatal.
+
+Cases are logged in the background, one at a time and in order, while the session goes on
+(a round trip to a tracking server costs milliseconds each; a case makes dozens); its
+CPU-heavy steps (plots, packaging the model) hold off while a timed phase runs, so that they
+do not slow what is measured. ``flush``
+waits for them, and the session flushes before it writes its tables and closes its run, so
+nothing is lost and every failure is reported. An xdist worker logs in the foreground: the
+controller learns the case's runs and model versions from its outcome."""
 
 from __future__ import annotations
 
@@ -9,6 +18,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -16,6 +26,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
+from sentiment_models import runtime
 from sentiment_models.results import to_json
 from sentiment_models.tracking import CaseRun
 from sentiment_models.tracking.uri import TrackingError, check_reachable, mask, mask_text
@@ -25,6 +36,10 @@ CHAMPION = "champion"
 PARENT = "mlflow.parentRunId"
 SESSION_KEY = "bench.session_key"
 JOIN_TIMEOUT = 60.0
+BATCH_LIMITS = {"metrics": 1000, "params": 100, "tags": 100}
+"""The most of each that one ``log_batch`` request may carry (MLflow's limits)."""
+UPLOADS = 4
+"""Files uploaded at once."""
 BASE_REQUIREMENTS = ("mlflow", "pandas", "numpy", "scikit-learn")
 
 
@@ -62,6 +77,10 @@ class MlflowTracker:
         self._datasets_spec: dict[str, Any] = {}
         self.client: Any = None
         self.experiment_id: str | None = None
+        self.waited = 0.0
+        """Time the session waited for background logging at its flush points."""
+        self._background: ThreadPoolExecutor | None = None
+        self._pending: list[Future[None]] = []
 
     # -- session --------------------------------------------------------------------------
     def connect(self) -> None:
@@ -194,6 +213,10 @@ class MlflowTracker:
     def finish(self, files: list[Path], interrupted: bool) -> list[str]:
         """Log the session's files, point ``champion`` at the best variant, close the run.
         On a worker: close its variants' runs only."""
+        self.flush()
+        if self._background is not None:
+            self._background.shutdown()
+            self._background = None
         if self.parent_run_id is None:
             return self.notes()
 
@@ -220,7 +243,8 @@ class MlflowTracker:
         if self.parent_run_id:
             lines.append(
                 f"MLflow: session run {self.parent_run_id} in experiment {self.experiment!r} at "
-                f"{mask(self.uri)}; {len(self.logged)} case(s) logged, {self.seconds:.1f} s spent tracking"
+                f"{mask(self.uri)}; {len(self.logged)} case(s) logged, {self.seconds:.1f} s spent "
+                f"tracking, {self.waited:.1f} s of it waited for"
             )
         for model, version, value in sorted(self.versions.values()):
             lines.append(
@@ -242,11 +266,28 @@ class MlflowTracker:
             return
         if case.outcome != "passed":
             self._failed_variants.add(case.name)
-        if self._attempt(f"case {label}", lambda: self._log_case(case)) is not None:
-            self.logged.append(label)
+
+        def log() -> None:
+            if self._attempt(f"case {label}", lambda: self._log_case(case)) is not None:
+                self.logged.append(label)
+
+        if self.joined:  # a worker: the outcome it sends next carries this case's runs
+            log()
+            return
+        if self._background is None:
+            self._background = ThreadPoolExecutor(1, thread_name_prefix="mlflow-logging")
+        self._pending.append(self._background.submit(log))
+
+    def flush(self) -> None:
+        """Wait for the cases logged in the background (failures are recorded, not raised)."""
+        started = time.perf_counter()
+        while self._pending:
+            self._pending.pop(0).result()
+        self.waited += time.perf_counter() - started
 
     def log_summary(self, name: str, metrics: Mapping[str, float]) -> None:
         """The variant's figures over its seeds (mean, sd, interval) on its run."""
+        self.flush()
         run_id = self.variant_runs.get(name) or self.adopted.get(name)
         if run_id is not None and metrics:
             self._attempt(
@@ -292,36 +333,56 @@ class MlflowTracker:
             **{f"error.{phase}": error for phase, error in case.errors.items()},
         }
         history = case.train.history if case.train is not None else {}
-        self._log_batch(
-            run_id, params=params, tags=tags, metrics=_case_metrics(case), history=history
-        )
+        self._log_batch(run_id, params=params, tags=tags)
         self._log_inputs(run_id)
-        with tempfile.TemporaryDirectory(prefix="bench-artifacts-") as folder:
-            written = _case_files(Path(folder), case)
-            if written:
-                self.client.log_artifacts(run_id, folder)
-        if variant is not None and variant.search_results:
-            self._log_candidates(run_id, case.name, variant.search_results)
+        model_id = None
         if case.model_dir is not None and case.result is not None and case.outcome == "passed":
-            self._log_model(run_id, case)
+            runtime.wait_untimed()  # the longest steps wait for the timed phase to end
+            model_id = self._log_model(run_id, case)
+        # after the model: MLflow links a run's metrics to a model logged later by reading
+        # back every metric's history (a request each); given here, they are linked at once
+        self._log_batch(
+            run_id,
+            metrics=_case_metrics(case),
+            history=history,
+            tags={"model_uri": f"runs:/{run_id}/model"} if model_id else None,
+            model_id=model_id,
+        )
+        runtime.wait_untimed()
+        with tempfile.TemporaryDirectory(prefix="bench-artifacts-") as folder:
+            self._upload(run_id, _case_files(Path(folder), case))
+        if variant is not None and variant.search_results:
+            self._log_candidates(run_id, variant.search_results)
         self.client.set_terminated(
             run_id, status="FINISHED" if case.outcome == "passed" else "FAILED"
         )
         return True
 
-    def _log_candidates(self, run_id: str, name: str, rows: list[dict[str, Any]]) -> None:
-        for index, row in enumerate(rows):
-            child = self.client.create_run(
-                self.experiment_id,
-                run_name=f"{name}-candidate-{index}",
-                tags={PARENT: run_id, "bench.role": "grid-search candidate"},
-            ).info.run_id
-            params = {k.removeprefix("param_"): v for k, v in row.items() if k.startswith("param_")}
-            metrics = {k: v for k, v in row.items() if not k.startswith("param") and _is_number(v)}
-            self._log_batch(child, params=params, metrics=metrics)
-            self.client.set_terminated(child)
+    def _log_candidates(self, run_id: str, rows: list[dict[str, Any]]) -> None:
+        """Every grid-search candidate in one request: candidate ``i`` is step ``i`` of the
+        ``cv_*`` metrics (scores, fit times, numeric parameter values); the whole table is the
+        ``cv_results.csv`` artifact."""
+        from mlflow.entities import Metric
 
-    def _log_model(self, run_id: str, case: CaseRun) -> None:
+        now = int(time.time() * 1000)
+        points = [
+            Metric(f"cv_{key}", float(value), now, step)
+            for step, row in enumerate(rows)
+            for key, value in row.items()
+            if key != "params" and _is_number(value)
+        ]
+        self._send_batch(run_id, metrics=points)
+
+    def _upload(self, run_id: str, files: list[Path]) -> None:
+        """The case's files, a few at a time (each is one request to a tracking server)."""
+        if not files:
+            return
+        with ThreadPoolExecutor(UPLOADS, thread_name_prefix="mlflow-upload") as pool:
+            for done in [pool.submit(self.client.log_artifact, run_id, str(f)) for f in files]:
+                done.result()
+
+    def _log_model(self, run_id: str, case: CaseRun) -> str | None:
+        """Log the case's model; returns its MLflow model id."""
         import mlflow
 
         import sentiment_models
@@ -339,7 +400,6 @@ class MlflowTracker:
                 input_example=example,
                 pip_requirements=_pinned([*BASE_REQUIREMENTS, *case.variant.requirements]),
             )
-        self.client.set_tag(run_id, "model_uri", f"runs:/{run_id}/model")
         if self.register:
             name = f"{self.experiment}-{case.name}"
             version = mlflow.register_model(
@@ -350,7 +410,7 @@ class MlflowTracker:
             known = self.versions.get(case.name)
             if known is None or not value <= known[2]:  # the variant's best seed
                 self.versions[case.name] = (name, str(version.version), value)
-            del info
+        return getattr(info, "model_id", None)
 
     def _crown_champion(self) -> None:
         ranked = sorted(self.versions.items(), key=lambda item: -np.nan_to_num(item[1][2], nan=-1))
@@ -388,23 +448,32 @@ class MlflowTracker:
         tags: dict | None = None,
         metrics: dict | None = None,
         history: dict | None = None,
+        model_id: str | None = None,
     ) -> None:
         from mlflow.entities import Metric, Param, RunTag
 
         now = int(time.time() * 1000)
         param_items = [Param(str(k)[:250], str(v)[:6000]) for k, v in (params or {}).items()]
         tag_items = [RunTag(str(k)[:250], str(v)[:5000]) for k, v in (tags or {}).items()]
-        metric_items = [Metric(str(k), float(v), now, 0) for k, v in (metrics or {}).items()]
+        metric_items = [
+            Metric(str(k), float(v), now, 0, model_id=model_id) for k, v in (metrics or {}).items()
+        ]
         for key, values in (history or {}).items():
             metric_items += [
                 Metric(f"epoch_{key}", float(v), now, step) for step, v in enumerate(values)
             ]
-        for start in range(0, max(len(param_items), len(tag_items), len(metric_items)), 100):
+        self._send_batch(run_id, metrics=metric_items, params=param_items, tags=tag_items)
+
+    def _send_batch(self, run_id: str, **items: list[Any]) -> None:
+        """As few ``log_batch`` requests as MLflow's per-request limits allow."""
+        requests = max(-(-len(entries) // BATCH_LIMITS[kind]) for kind, entries in items.items())
+        for index in range(requests):
             self.client.log_batch(
                 run_id,
-                metrics=metric_items[start : start + 100],
-                params=param_items[start : start + 100],
-                tags=tag_items[start : start + 100],
+                **{
+                    kind: entries[index * BATCH_LIMITS[kind] : (index + 1) * BATCH_LIMITS[kind]]
+                    for kind, entries in items.items()
+                },
             )
 
     def _log_inputs(self, run_id: str) -> None:
