@@ -162,9 +162,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _case_by_case(items: list[pytest.Item]) -> None:
     """Run each case's evaluate phase right after its train phase (pytest collects every
-    train phase first): a case's model is logged to MLflow in the background while the next
-    case trains, and its memory can go before the next one is fitted. Other tests keep their
-    places; the cases keep their order."""
+    train phase first), so that a case is logged to MLflow in the background while the next
+    case runs, not all at the end. Other tests keep their places; the cases their order."""
     slots = [index for index, item in enumerate(items) if _case(item) is not None]
     cases = [items[index] for index in slots]
     first = {}

@@ -79,6 +79,8 @@ class MlflowTracker:
         self.experiment_id: str | None = None
         self.waited = 0.0
         """Time the session waited for background logging at its flush points."""
+        self.held = 0.0
+        """Time background logging held off while timed phases ran (not tracking work)."""
         self._background: ThreadPoolExecutor | None = None
         self._pending: list[Future[None]] = []
 
@@ -243,8 +245,9 @@ class MlflowTracker:
         if self.parent_run_id:
             lines.append(
                 f"MLflow: session run {self.parent_run_id} in experiment {self.experiment!r} at "
-                f"{mask(self.uri)}; {len(self.logged)} case(s) logged, {self.seconds:.1f} s spent "
-                f"tracking, {self.waited:.1f} s of it waited for"
+                f"{mask(self.uri)}; {len(self.logged)} case(s) logged, "
+                f"{self.seconds - self.held:.1f} s spent tracking, {self.waited:.1f} s of it "
+                "waited for"
             )
         for model, version, value in sorted(self.versions.values()):
             lines.append(
@@ -337,7 +340,7 @@ class MlflowTracker:
         self._log_inputs(run_id)
         model_id = None
         if case.model_dir is not None and case.result is not None and case.outcome == "passed":
-            runtime.wait_untimed()  # the longest steps wait for the timed phase to end
+            self._hold()  # the longest steps wait for the timed phase to end
             model_id = self._log_model(run_id, case)
         # after the model: MLflow links a run's metrics to a model logged later by reading
         # back every metric's history (a request each); given here, they are linked at once
@@ -348,7 +351,7 @@ class MlflowTracker:
             tags={"model_uri": f"runs:/{run_id}/model"} if model_id else None,
             model_id=model_id,
         )
-        runtime.wait_untimed()
+        self._hold()
         with tempfile.TemporaryDirectory(prefix="bench-artifacts-") as folder:
             self._upload(run_id, _case_files(Path(folder), case))
         if variant is not None and variant.search_results:
@@ -372,6 +375,12 @@ class MlflowTracker:
             if key != "params" and _is_number(value)
         ]
         self._send_batch(run_id, metrics=points)
+
+    def _hold(self) -> None:
+        """Wait until no timed phase runs; the wait is not counted as time spent tracking."""
+        started = time.perf_counter()
+        runtime.wait_untimed()
+        self.held += time.perf_counter() - started
 
     def _upload(self, run_id: str, files: list[Path]) -> None:
         """The case's files, a few at a time (each is one request to a tracking server)."""
