@@ -31,7 +31,6 @@ from sentiment_models.variants.base import (
     VariantDescription,
 )
 from sentiment_models.variants.transformer_base import (
-    MODEL_FOLDER,
     TransformerVariant,
     import_torch,
     quiet_transformers,
@@ -230,19 +229,13 @@ class MiniLmFinetunedVariant(TransformerVariant):
         )
         return {name: getattr(self, name) for name in self._TRAINED}
 
-    def load_model(self, folder: Path) -> None:
+    def load_classifier(self, source: str | Path, local_only: bool) -> Any:
         """A mean-pooling model, or one saved before it with the [CLS]-pooler head."""
         from sentiment_models.variants.mean_pooling import MeanPoolingClassifier, has_head
 
-        source = folder / MODEL_FOLDER
-        if not has_head(source):
-            return super().load_model(folder)
-        quiet_transformers()
-        import_torch()
-        from transformers import AutoTokenizer
-
-        self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
-        self.model = MeanPoolingClassifier.from_pretrained(source).to(self.device).eval()
+        if not has_head(Path(source)):
+            return super().load_classifier(source, local_only)
+        return MeanPoolingClassifier.from_pretrained(Path(source))
 
     def _freeze(self) -> None:
         base = self.model.base_model

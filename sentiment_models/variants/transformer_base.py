@@ -125,13 +125,20 @@ class TransformerVariant(SentimentVariant):
     def load_pretrained(self, source: str | Path, local_only: bool) -> None:
         quiet_transformers()
         import_torch()
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
-        self.model = AutoModelForSequenceClassification.from_pretrained(
-            source, local_files_only=local_only
-        ).to(self.device)
+        self.model = self.load_classifier(source, local_only).to(self.device)
         self.model.eval()
+
+    def load_classifier(self, source: str | Path, local_only: bool) -> Any:
+        """The sequence classifier saved at ``source`` (subclasses with their own head
+        override this)."""
+        from transformers import AutoModelForSequenceClassification
+
+        return AutoModelForSequenceClassification.from_pretrained(
+            source, local_files_only=local_only
+        )
 
     @classmethod
     def load(cls, folder: Path) -> SentimentVariant:
