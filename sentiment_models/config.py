@@ -134,6 +134,11 @@ def parse_shard(value: str) -> tuple[int, int]:
 
 
 PROFILE_NAMES = ("full", "quick", "tiny")
+MAX_TEXT_CHARS = 5000
+"""The default longest text, in characters: longer ones are truncated on load (and counted
+in the results); the served model answers 413 to them. Tweets have at most 280."""
+MAX_PHRASES = 1000
+"""The most phrases a --predict-file may hold (predictions.md is committed)."""
 DEFAULT_EVAL_DATASET = "twitter-entity"
 
 
@@ -182,6 +187,15 @@ class DataConfig:
         metavar="NAME[=PATH]",
         check=lambda items: next(filter(None, map(eval_dataset_item, items)), None),
         mlproject=True,
+    )
+    max_text_chars: int = option(
+        MAX_TEXT_CHARS,
+        "--max-text-chars",
+        "longest text in characters: longer training, test and evaluation texts are truncated "
+        "to it on load (the count is recorded with the results), and longer --predict-file "
+        "phrases are refused. Bounds the work any one text can cause.",
+        metavar="N",
+        check=at_least(1),
     )
     eval_data_path: str | None = option(
         None,
@@ -388,7 +402,15 @@ class GateConfig:
     update_baseline: bool = option(
         False,
         "--update-baseline",
-        "rewrite the baseline of the variants that ran (for this profile); the others are kept.",
+        "rewrite the baseline of the variants that ran (for this profile); the others are kept. "
+        "Refused when the run does not match the profile (sample size, split settings, "
+        "variant parameters) unless --force-baseline-update is given.",
+    )
+    force_baseline_update: bool = option(
+        False,
+        "--force-baseline-update",
+        "let --update-baseline write a profile's baseline from a run whose sample size, split "
+        "settings or variant parameters differ from the profile's.",
     )
     baseline: str | None = option(
         None,

@@ -74,13 +74,23 @@ def embedded_glove() -> WordVectors:
     )
 
 
+MAX_LINE_CHARS = 65_536
+"""The longest GloVe line the format check reads (a 1,000-d vector takes about 10,000)."""
+
+
 def check_glove_file(path: str | Path, expected_dim: int | None = None) -> int:
     """Check that ``path`` is a GloVe text file (``word v1 v2 ...``); returns its dimension."""
     file = Path(path).expanduser()
     if not file.is_file():
         raise EmbeddingError(f"{{lstm-glove.glove_path}} {file}: no such file")
     with file.open("r", encoding="utf-8", errors="replace") as stream:
-        lines = [stream.readline() for _ in range(2)]
+        lines = [stream.readline(MAX_LINE_CHARS) for _ in range(2)]
+    for number, line in enumerate(lines, 1):
+        if len(line) >= MAX_LINE_CHARS and not line.endswith("\n"):
+            raise EmbeddingError(
+                f"{{lstm-glove.glove_path}} {file}, line {number}: longer than "
+                f"{MAX_LINE_CHARS:,} characters; not GloVe text format ('word v1 v2 ... vN')"
+            )
     first = lines[0].rstrip("\n").split(" ")
     if len(first) < 3 or not _all_floats(first[1:]):
         raise EmbeddingError(
@@ -113,14 +123,32 @@ def glove_file(path: str | Path) -> WordVectors:
 def _glove_file(path: str, _mtime: int, _size: int) -> WordVectors:
     from gensim.models import KeyedVectors
 
-    check_glove_file(path)
+    dim = check_glove_file(path)
     try:
         keyed = KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=True)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, EOFError) as error:
         raise EmbeddingError(
-            f"{{lstm-glove.glove_path}} {path}: cannot read as GloVe text ({error})"
+            f"{{lstm-glove.glove_path}} {path}{_bad_line(Path(path), dim)}: not GloVe text "
+            f"({error}); expected 'word v1 ... v{dim}' on every line"
         ) from None
+    if not np.isfinite(keyed.vectors).all():
+        row = int(np.flatnonzero(~np.isfinite(keyed.vectors).all(axis=1))[0])
+        raise EmbeddingError(
+            f"{{lstm-glove.glove_path}} {path}: the vector of {keyed.index_to_key[row]!r} holds "
+            "NaN or infinity; fix or drop that line"
+        )
     return WordVectors(dict(keyed.key_to_index), keyed.vectors, f"GloVe file {Path(path).name}")
+
+
+def _bad_line(path: Path, dim: int) -> str:
+    """``, line N`` for the first line of a GloVe file that is not ``word`` + ``dim``
+    numbers (found only after a failed read), or ``""``."""
+    with path.open("r", encoding="utf-8", errors="replace") as stream:
+        for number, line in enumerate(stream, 1):
+            parts = line.rstrip("\n").split(" ")
+            if len(parts) != dim + 1 or not _all_floats(parts[1:]):
+                return f", line {number} ({line[:40]!r})"
+    return ""
 
 
 def train_word2vec(

@@ -31,7 +31,7 @@ class FieldError(BenchError):
 
     def __init__(self, field_path: str, value: object, problem: str) -> None:
         self.field_path, self.value, self.problem = field_path, value, problem
-        text = str(value)
+        text = ",".join(map(str, value)) if isinstance(value, tuple | list) else str(value)
         shown = (
             repr(text) if isinstance(value, str) and (not text or text != text.strip()) else text
         )

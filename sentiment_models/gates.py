@@ -11,15 +11,14 @@ import json
 import math
 import tomllib
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from filelock import FileLock
 
-from sentiment_models.reporting.store import atomic_write
+from sentiment_models.reporting.store import StoreError, atomic_write, held_lock
 from sentiment_models.results import CaseResult, EvaluateResult, class_indices, decode_items
 from sentiment_models.statistics import Runs, drop_test
 
@@ -160,16 +159,39 @@ def _runs(splits: DatasetSplits, results: list[EvaluateResult]) -> Runs:
 
 
 def read_baseline(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{profile: {variant: entry}}``; empty when the file does not exist."""
+    """``{profile: {variant: entry}}``; empty when the file does not exist. A file that is
+    not a baseline, or whose scores are not finite numbers, is refused (a StoreError that
+    names the place), so that a broken baseline never switches the gate off."""
     if not path.exists():
         return {}
+    fix = "restore it from git, or rebuild it with --update-baseline"
+    if not path.is_file():
+        raise StoreError(f"{{gate.baseline}} {path}: not a file; give the baseline JSON file")
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON ({error}); restore it from git") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise StoreError(f"{path}: not valid JSON ({error}); {fix}") from None
+    except OSError as error:
+        raise StoreError(f"{path}: cannot be read ({error.strerror})") from None
     if not isinstance(stored, dict) or not isinstance(stored.get("profiles", {}), dict):
-        raise ValueError(f"{path}: not a baseline file (expected an object with 'profiles')")
-    return stored.get("profiles", {})
+        raise StoreError(f"{path}: not a baseline file (expected an object with 'profiles'); {fix}")
+    profiles = stored.get("profiles", {})
+    for profile, variants in profiles.items():
+        if not isinstance(variants, dict):
+            raise StoreError(f"{path}, profile {profile!r}: expected an object of variants; {fix}")
+        for variant, entry in variants.items():
+            seeds = entry.get("seeds") if isinstance(entry, dict) else None
+            for seed, scores in (seeds or {}).items() if isinstance(seeds, dict) else ():
+                for metric in GATED_METRICS:
+                    value = scores.get(metric) if isinstance(scores, dict) else None
+                    if value is not None and not (
+                        isinstance(value, int | float) and math.isfinite(value)
+                    ):
+                        raise StoreError(
+                            f"{path}, profile {profile!r}, variant {variant!r}, seed {seed}: "
+                            f"{metric} is {value!r}, not a finite number; {fix}"
+                        )
+    return profiles
 
 
 def update_baseline(
@@ -177,11 +199,11 @@ def update_baseline(
     profile: str,
     records: Mapping[str, CaseResult],
     provenance: Mapping[str, Any] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Set the baseline of each variant in ``records`` for ``profile`` (its seeds' scores and
     per-item predictions, the test split's digest and labels); others stay as they are."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(path.with_name(f".{path.name}.lock"), timeout=600):
+    with held_lock(path.with_name(f".{path.name}.lock"), notify=notify):
         profiles = read_baseline(path)
         section = profiles.setdefault(profile, {})
         for variant, record in sorted(records.items()):
@@ -226,14 +248,15 @@ def read_floors(pyproject: Path) -> dict[str, dict[str, float]]:
     try:
         config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{pyproject}: not valid TOML ({error})") from None
+        raise StoreError(f"{pyproject}: not valid TOML ({error})") from None
     floors = config.get("tool", {}).get("sentiment-bench", {}).get("floors", {})
     for variant, values in floors.items():
         if not isinstance(values, dict) or not all(
-            isinstance(v, int | float) for v in values.values()
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in values.values()
         ):
-            raise ValueError(
+            raise StoreError(
                 f"{pyproject} [{FLOORS_TABLE}] {variant}: expected a table of metric = number, "
-                f"e.g. {variant} = {{ accuracy = 0.7 }}"
+                f"e.g. {variant} = {{ accuracy = 0.7 }} (finite numbers)"
             )
     return floors

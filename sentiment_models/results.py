@@ -128,6 +128,9 @@ class DataFacts:
     dropped: Mapping[str, int] = field(default_factory=dict, metadata=prefixed("dropped_"))
     transfer: Mapping[str, str] = field(default_factory=dict, metadata=prefixed("transfer_digest_"))
     """Evaluation set name -> its digest (``--eval-dataset``)."""
+    max_text_chars: int | None = None
+    truncated_texts: int = 0
+    """Texts cut to ``max_text_chars`` characters on load (``--max-text-chars``)."""
 
     def flat(self) -> dict[str, Any]:
         """Flat facts for tracking params and the terminal."""

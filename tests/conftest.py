@@ -153,13 +153,17 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_terminal_summary(terminalreporter):
+    """Each fault test fails on a traceback or a lost result (besides a wrong message)."""
     faults = [
         r
         for r in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
         if "test_faults.py" in r.nodeid and r.when == "call"
     ]
     if faults:
-        passed = sum(1 for r in faults if r.passed)
-        terminalreporter.write_line(
-            f"fault injection: {len(faults)} faults tried, {passed} handled with nothing lost"
+        failed = sum(1 for r in faults if not r.passed)
+        verdict = (
+            "0 tracebacks, 0 results lost"
+            if not failed
+            else f"{failed} NOT handled (a traceback, a lost result or a wrong message: see above)"
         )
+        terminalreporter.write_line(f"fault injection: {len(faults)} faults tried, {verdict}")

@@ -283,3 +283,28 @@ def test_an_eval_dataset_path_error_names_the_option(tiny_csv, tmp_path):
     needs_path = DataConfig(dataset="csv", data_path=str(tiny_csv), eval_datasets=("csv",))
     with pytest.raises(FieldError, match=r"data\.eval_data_path"):
         load_splits(needs_path, SplitConfig())
+
+
+def test_a_tweeteval_folder_used_only_for_evaluation_needs_only_its_test_files(tmp_path, tiny_csv):
+    folder = make_tweeteval(tmp_path / "tweeteval")
+    for prefix in ("train", "val"):
+        for kind in ("text", "labels"):
+            (folder / f"{prefix}_{kind}.txt").unlink()
+    data = DataConfig(
+        dataset="csv",
+        data_path=str(tiny_csv),
+        eval_datasets=("tweeteval",),
+        eval_data_path=str(folder),
+    )
+    splits = load_splits(data, SplitConfig())
+    assert list(splits.evaluations) == ["tweeteval"]  # named once, not tweeteval:tweeteval
+    assert len(splits.evaluations["tweeteval"]) == 12
+    with pytest.raises(DataError, match=r"train_text\.txt: missing"):  # training needs all
+        load_splits(DataConfig(dataset="tweeteval", data_path=str(folder)), SplitConfig())
+
+
+def test_a_training_split_without_a_test_class_is_refused(tmp_path):
+    folder = make_tweeteval(tmp_path / "sentiment")
+    (folder / "train_labels.txt").write_text("".join(f"{i % 2}\n" for i in range(12)))
+    with pytest.raises(DataError, match="the training split has no rows of class positive"):
+        load_splits(DataConfig(dataset="tweeteval", data_path=str(folder)), SplitConfig())

@@ -12,6 +12,7 @@ import multiprocessing
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -33,6 +34,54 @@ def _latin1(folder):
 
 def _rows(folder, rows, header=("text", "label")):
     return ["--data-path", str(write_csv(folder / "bad.csv", rows, header=header))]
+
+
+def _file(folder, name, text, *flag):
+    """Write ``text`` (str or bytes) to ``folder/name``; returns ``[*flag, path]``."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return [*flag, str(path)]
+
+
+def _results_dir(folder, content):
+    """A results folder whose results.json holds ``content``."""
+    root = folder / "broken-results"
+    _file(root, "results.json", content)
+    return ["--results-dir", str(root)]
+
+
+def _baseline(value):
+    document = {"profiles": {"tiny": {"vader": {"seeds": {"0": {"accuracy": value}}}}}}
+    return json.dumps(document)
+
+
+def _hf_folder(folder, config):
+    _file(folder / "hf", "config.json", config)
+    return ["--hf-model", str(folder / "hf")]
+
+
+def _deleted_experiment(folder):
+    import mlflow
+
+    uri = f"sqlite:///{folder / 'deleted.db'}"
+    client = mlflow.MlflowClient(uri)
+    client.delete_experiment(client.create_experiment("gone"))
+    return ["--mlflow-uri", uri, "--mlflow-experiment", "gone"]
+
+
+def _silent_server(folder):
+    """A server that accepts connections and never answers (closed with the test)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    _OPEN.append(server)
+    return ["--mlflow-uri", f"http://127.0.0.1:{server.getsockname()[1]}"]
+
+
+_OPEN: list = []
 
 
 def _tweeteval(folder, broken):
@@ -117,6 +166,261 @@ DATA_FAULTS = {
         lambda f: ["--mlflow-uri", "ftp://u:secret@host/x"],
         "--mlflow-uri ftp://u:***@host/x: unknown scheme 'ftp'*",
     ),
+    # -- the results store, its folder and the baseline: checked before any training
+    "results.json not JSON": (
+        lambda f: _results_dir(f, "{ not json"),
+        "*broken-results/results.json: not valid JSON*restore it from git or delete it*",
+    ),
+    "results.json truncated": (
+        lambda f: _results_dir(f, '{"variants": {"simple": {"runs": ['),
+        "*broken-results/results.json: not valid JSON*",
+    ),
+    "results.json a list": (
+        lambda f: _results_dir(f, "[]"),
+        "*broken-results/results.json: not a results store*",
+    ),
+    "results.json a record without fields": (
+        lambda f: _results_dir(f, '{"variants": {"simple": {"variant": "simple"}}}'),
+        "*broken-results/results.json: a record does not have the expected fields*",
+    ),
+    "results.json a folder": (
+        lambda f: (f / "r" / "results.json").mkdir(parents=True) or ["--results-dir", str(f / "r")],
+        "*r/results.json: not a file*",
+    ),
+    "results dir is a file": (
+        lambda f: _file(f, "taken", "x", "--results-dir"),
+        "--results-dir *taken: *taken is a file, not a folder*",
+    ),
+    "results dir under a file": (
+        lambda f: ["--results-dir", _file(f, "taken", "x")[0] + "/sub"],
+        "--results-dir *taken/sub: *taken is a file, not a folder*",
+    ),
+    "results dir not writable": (
+        lambda f: ["--results-dir", "/proc/sentiment-results"],
+        "--results-dir /proc/sentiment-results: /proc is not writable*",
+    ),
+    "baseline not JSON": (
+        lambda f: ["--gate", *_file(f, "base.json", "{bad", "--baseline")],
+        "*base.json: not valid JSON*rebuild it with --update-baseline",
+    ),
+    "baseline holds NaN": (
+        lambda f: ["--gate", *_file(f, "base.json", _baseline(float("nan")), "--baseline")],
+        "*base.json, profile 'tiny', variant 'vader', seed 0: accuracy is nan, not a finite*",
+    ),
+    "baseline holds Infinity": (
+        lambda f: ["--gate", *_file(f, "base.json", _baseline(float("inf")), "--baseline")],
+        "*base.json*accuracy is inf, not a finite number*",
+    ),
+    "baseline holds a string": (
+        lambda f: ["--gate", *_file(f, "base.json", _baseline("0.9"), "--baseline")],
+        "*base.json*accuracy is '0.9', not a finite number*",
+    ),
+    "baseline is a folder": (
+        lambda f: (f / "bdir").mkdir() or ["--gate", "--baseline", str(f / "bdir")],
+        "--baseline *bdir: not a file*",
+    ),
+    "baseline update from a smaller sample": (
+        lambda f: ["--update-baseline", "--baseline", str(f / "b.json"), "--sample-size", "60"],
+        "--update-baseline: this run does not match the tiny profile (--sample-size 60*"
+        "add --force-baseline-update to write it anyway",
+    ),
+    "baseline update with changed parameters": (
+        lambda f: [
+            "--update-baseline",
+            "--baseline",
+            str(f / "b.json"),
+            "--variant-param",
+            "simple.cv_folds=3",
+        ],
+        "--update-baseline: this run does not match*--variant-param simple.cv_folds=3*",
+    ),
+    "baseline update with another test size": (
+        lambda f: ["--update-baseline", "--baseline", str(f / "b.json"), "--test-size", "0.3"],
+        "--update-baseline: this run does not match*--test-size 0.3 (default 0.2)*",
+    ),
+    "pyproject floor NaN": (
+        lambda f: (  # in the rootdir: the session's working folder
+            _file(
+                Path.cwd(),
+                "pyproject.toml",
+                "[tool.sentiment-bench.floors]\nsimple = { accuracy = nan }\n",
+            )
+            and ["--gate"]
+        ),
+        "*pyproject.toml [tool.sentiment-bench.floors] simple: expected a table*finite numbers)",
+    ),
+    # -- numbers read from options: NaN, infinities and ranges
+    "gate min effect NaN": (
+        lambda f: ["--gate-min-effect", "nan"],
+        "--gate-min-effect nan: *finite*",
+    ),
+    "gate alpha infinite": (lambda f: ["--gate-alpha", "inf"], "--gate-alpha inf: *finite*"),
+    "test size above 1": (
+        lambda f: ["--test-size", "1.5"],
+        "--test-size 1.5: expected a fraction*",
+    ),
+    "negative split seed": (lambda f: ["--seed", "-1"], "--seed -1: expected 0 or more"),
+    "repeated variant seed": (lambda f: ["--seeds", "0,0"], "--seeds 0,0: a seed is repeated*"),
+    "zero threads": (lambda f: ["--threads", "0"], "--threads 0: expected 1 or more"),
+    "too few resamples": (
+        lambda f: ["--bootstrap-resamples", "10"],
+        "--bootstrap-resamples 10: expected 200 or more",
+    ),
+    "bad shard": (lambda f: ["--shard", "3/2"], "--shard 3/2: expected 1 <= K <= N*"),
+    "text limit zero": (
+        lambda f: ["--max-text-chars", "0"],
+        "--max-text-chars 0: expected 1 or more",
+    ),
+    "unknown encoding": (
+        lambda f: ["--data-encoding", "bogus"],
+        "--data-encoding bogus: unknown text encoding*",
+    ),
+    "train score rows below the classes": (
+        lambda f: ["--train-score-rows", "2"],
+        "--train-score-rows 2: fewer rows than the 3 classes*",
+    ),
+    "sample too small for the CV folds": (
+        lambda f: ["--sample-size", "4"],
+        "--sample-size 4: the training split has 1 row(s) of class*needs 2 for its 2 CV folds*",
+    ),
+    # -- variant parameters: ranges and types, before any training
+    "lstm epochs zero": (
+        lambda f: ["--variant-param", "lstm.epochs=0"],
+        "variant 'lstm', parameter epochs=0: expected a number >= 1",
+    ),
+    "vader sharpness negative": (
+        lambda f: ["--variant-param", "vader.sharpness=-2"],
+        "variant 'vader', parameter sharpness=-2.0: expected a number > 0",
+    ),
+    "simple max features negative": (
+        lambda f: ["--variant-param", "simple.max_features=-1"],
+        "variant 'simple', parameter max_features=-1: expected a number >= 1",
+    ),
+    "linear one CV fold": (
+        lambda f: ["--variant-param", "linear.cv_folds=1"],
+        "variant 'linear', parameter cv_folds=1: expected a number >= 2",
+    ),
+    "linear C grid not numbers": (
+        lambda f: ["--variant-param", "linear.C_grid=1|abc"],
+        "variant 'linear', parameter C_grid='1|abc': expected a list*",
+    ),
+    "minilm dropout NaN": (
+        lambda f: ["--variant-param", "minilm-finetuned.learning_rate=nan"],
+        "variant 'minilm-finetuned', parameter learning_rate=nan: expected a finite number",
+    ),
+    # -- labels that would silently make wrong classes
+    "labels differ in case": (
+        lambda f: _rows(f, [("good", "positive"), ("bad", "Positive"), ("meh", "neutral")]),
+        "*bad.csv: labels 'positive' (row 2) and 'Positive' (row 3) differ only in case*",
+    ),
+    "labels differ in inner spaces": (
+        lambda f: _rows(f, [("good", "very positive"), ("bad", "very  positive"), ("x", "n")]),
+        "*bad.csv: labels 'very positive' (row 2) and 'very  positive' (row 3) differ only*",
+    ),
+    "numeric labels without a mapping": (
+        lambda f: _rows(f, [(f"tweet {i}", str(i % 3)) for i in range(30)]),
+        "*bad.csv: the labels are numbers (0, 1, 2); name the classes with --label-map*",
+    ),
+    "label map key twice": (
+        lambda f: ["--label-map", "0=negative,2=neutral,2=positive"],
+        "--label-map 0=negative,2=neutral,2=positive: raw label '2' is mapped twice*",
+    ),
+    "label map item malformed": (
+        lambda f: ["--label-map", "0=negative,positive"],
+        "--label-map 0=negative,positive: item 'positive' is not of the form RAW=LABEL*",
+    ),
+    "training split lacks a test class": (
+        lambda f: _tweeteval(
+            f,
+            lambda r: (r / "train_labels.txt").write_text("".join(f"{i % 2}\n" for i in range(9))),
+        ),
+        "*the training split has no rows of class positive, which the test split has*",
+    ),
+    # -- file formats and kinds
+    "data path is a device": (
+        lambda f: ["--data-path", "/dev/zero"],
+        "--data-path /dev/zero: expected a regular file, found a special file*",
+    ),
+    "data path is a folder": (
+        lambda f: ["--data-path", str(f)],
+        "--data-path *: expected a regular file, found a directory",
+    ),
+    "hf config.json not JSON": (
+        lambda f: _hf_folder(f, "{not json"),
+        "*hf/config.json: not valid JSON*",
+    ),
+    "hf config.json without model_type": (
+        lambda f: _hf_folder(f, '{"architectures": ["X"]}'),
+        "*hf/config.json: not a transformers model configuration (no 'model_type')*",
+    ),
+    "hf config.json id2label not a mapping": (
+        lambda f: _hf_folder(f, '{"model_type": "roberta", "id2label": ["a", "b"]}'),
+        "*hf/config.json: 'id2label' must map output indices to label names",
+    ),
+    "glove bad line after line 2": (
+        lambda f: (
+            [
+                *_file(f, "g.txt", "the 0.1 0.2\nof 0.3 0.4\nbad x y\n", "--glove-path"),
+                "--variant-param",
+                "lstm-glove.embedding_dim=2",
+            ]
+        ),
+        "--glove-path *g.txt, line 3 ('bad x y*'): not GloVe text*",
+    ),
+    "glove value NaN": (
+        lambda f: _file(f, "g.txt", "the 0.1 0.2\nof nan 0.4\n", "--glove-path"),
+        "--glove-path *g.txt: the vector of 'of' holds NaN or infinity*",
+    ),
+    "glove first line endless": (
+        lambda f: _file(f, "g.txt", "w" + " 0.5" * 40000, "--glove-path"),
+        "--glove-path *g.txt, line 1: longer than 65,536 characters*",
+    ),
+    "predict file too many phrases": (
+        lambda f: _file(
+            f, "p.txt", "".join(f"phrase {i}\n" for i in range(1500)), "--predict-file"
+        ),
+        "--predict-file *p.txt: more than 1,000 phrases (line 1001)*",
+    ),
+    "predict phrase too long": (
+        lambda f: _file(f, "p.txt", "fine\n" + "x" * 6000 + "\n", "--predict-file"),
+        "--predict-file *p.txt, line 2: 6,000 characters, more than --max-text-chars 5,000*",
+    ),
+    "predict file a device": (
+        lambda f: ["--predict-file", "/dev/zero"],
+        "--predict-file /dev/zero: expected a regular file, found a special file*",
+    ),
+    # -- the tracking store, set by the option or by MLFLOW_TRACKING_URI
+    "tracking uri from the environment without scheme": (
+        lambda f: ([], {"MLFLOW_TRACKING_URI": "garbage"}),
+        "MLFLOW_TRACKING_URI garbage: no scheme*",
+    ),
+    "tracking store in an unwritable place": (
+        lambda f: ([], {"MLFLOW_TRACKING_URI": "sqlite:////proc/bench/x.db"}),
+        "MLFLOW_TRACKING_URI sqlite:////proc/bench/x.db: cannot open experiment*cannot create*",
+    ),
+    "tracking store not a database": (
+        lambda f: (
+            _file(f, "n.db", "not a database")[:0],
+            {"MLFLOW_TRACKING_URI": f"sqlite:///{f / 'n.db'}"},
+        ),
+        "MLFLOW_TRACKING_URI sqlite:///*n.db: cannot open experiment*file is not a database*",
+    ),
+    "tracking store a folder": (
+        lambda f: (f / "d.db").mkdir() or ["--mlflow-uri", f"sqlite:///{f / 'd.db'}"],
+        "--mlflow-uri sqlite:///*d.db: cannot open experiment*not a file*",
+    ),
+    "tracking file store": (
+        lambda f: ([], {"MLFLOW_TRACKING_URI": f"file://{f / 'mlruns'}"}),
+        "MLFLOW_TRACKING_URI file://*: cannot open experiment*",
+    ),
+    "tracking experiment deleted": (
+        _deleted_experiment,
+        "--mlflow-experiment gone: the experiment is deleted*mlflow experiments restore*",
+    ),
+    "tracking server never answers": (
+        _silent_server,
+        "--mlflow-uri http://127.0.0.1:*: the tracking server does not answer (no answer within*",
+    ),
 }
 
 
@@ -135,23 +439,38 @@ def _glob(message: str) -> str:
 
 @pytest.mark.parametrize("fault", list(DATA_FAULTS))
 def test_bad_input_stops_before_training_and_keeps_results(
-    fault, pytester, bench_dir, tmp_path, finished_results
+    fault, pytester, bench_dir, tmp_path, finished_results, monkeypatch
 ):
     """One clear message, exit code 4, no training, and the finished tables untouched."""
     results = pytester.path / "results"
     shutil.copytree(finished_results, results)
     before = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
     make_args, message = DATA_FAULTS[fault]
-    extra = make_args(tmp_path)
+    made = make_args(tmp_path)
+    extra, env = made if isinstance(made, tuple) else (made, {})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     args = [arg for arg in bench_dir if arg != "--no-mlflow"]  # the store is checked too
     if "--data-path" in extra and "--data-path" in args:
         index = args.index("--data-path")
         del args[index : index + 2]
-    result = pytester.runpytest_inprocess(*args, "--mlflow-uri", "sqlite:///x.db", *extra)
-    assert result.ret == 4, result.stdout.str()[-2000:]
+    if "--mlflow-uri" not in extra and "MLFLOW_TRACKING_URI" not in env:
+        extra = ["--mlflow-uri", "sqlite:///x.db", *extra]
+    if "--results-dir" in extra:
+        index = args.index("--results-dir")
+        del args[index : index + 2]
+    started = time.monotonic()
+    try:
+        result = pytester.runpytest_inprocess(*args, *extra)
+    finally:
+        while _OPEN:
+            _OPEN.pop().close()
+    assert result.ret == 4, result.stdout.str()[-2000:] + result.stderr.str()[-2000:]
+    assert time.monotonic() - started < 60, "a refusal must come at once"
     result.stderr.fnmatch_lines([_glob(f"ERROR: {message}")])
     output = result.stdout.str() + result.stderr.str()
     assert "training on" not in output and "secret" not in output
+    assert "Traceback" not in output and "INTERNALERROR" not in output
     after = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
     assert after == before, "a refused session must not touch the results"
 
@@ -223,7 +542,13 @@ REQUEST_FAULTS = {
     "only emoji": ({"dataframe_records": [{"text": "\N{FACE WITH TEARS OF JOY}" * 4}]}, 200),
     "only a URL": ({"dataframe_records": [{"text": "https://t.co/xyz"}]}, 200),
     "only a mention": ({"dataframe_records": [{"text": "@united"}]}, 200),
-    "10,000 characters": ({"dataframe_records": [{"text": "delay " * 1667}]}, 200),
+    "4,998 characters": ({"dataframe_records": [{"text": "delay " * 833}]}, 200),
+    "5,001 characters": ({"dataframe_records": [{"text": "x" * 5001}]}, 413),
+    "a 50 MB text": ({"dataframe_records": [{"text": "so bad " * 7_500_000}]}, 413),
+    "a long text among short ones": (
+        {"dataframe_records": [{"text": "fine"}, {"text": "y" * 6000}]},
+        413,
+    ),
     "non-ASCII scripts": ({"dataframe_records": [{"text": "Привет мир こんにちは مرحبا"}]}, 200),
     "control characters": ({"dataframe_records": [{"text": "bad\x00\x07\x1b flight"}]}, 200),
     "a number": ({"dataframe_records": [{"text": 42}]}, 400),
@@ -303,5 +628,278 @@ def test_served_model_answers_bad_requests_without_crashing(fault, served_model)
         assert 0 <= prediction["score"] <= 1
     else:
         assert body.get("message"), body
+        assert len(body["message"]) < 2000, "the answer must not echo the request"
     status, _ = _post(f"{served_model}/invocations", {"dataframe_records": [{"text": "still up?"}]})
     assert status == 200, "the server must keep serving after a bad request"
+
+
+# -- after training: nothing lost -----------------------------------------------------------
+DISK_FULL = """
+import errno, tempfile
+from pathlib import Path
+
+def pytest_sessionfinish(session):
+    results = Path(session.config.getoption("results_dir")).resolve()
+    original = tempfile.mkstemp
+
+    def full(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir).resolve() == results:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(*args, dir=dir, **kwargs)
+
+    tempfile.mkstemp = full
+"""
+
+BREAK_AFTER_TRAINING = """
+import shutil
+from pathlib import Path
+
+def pytest_runtest_teardown(item, nextitem):
+    if nextitem is None:  # the last phase has run: damage the results folder
+        results = Path(item.config.getoption("results_dir"))
+        {damage}
+"""
+
+LOCK_HELD = """
+import sentiment_models.reporting.store as store
+store.LOCK_WAIT, store.LOCK_NOTICE = 3.0, 1.0
+"""
+
+AFTER_TRAINING_FAULTS = {
+    "disk full while writing": (DISK_FULL, "No space left on device"),
+    "results.json broken meanwhile": (
+        BREAK_AFTER_TRAINING.format(damage='(results / "results.json").write_text("{ broken")'),
+        "results.json: not valid JSON",
+    ),
+    "results folder replaced by a file meanwhile": (
+        BREAK_AFTER_TRAINING.format(
+            damage="shutil.rmtree(results); results.write_text('in the way')"
+        ),
+        "is a file, not a folder",
+    ),
+    "lock held by another session too long": (LOCK_HELD, "still held by another session after"),
+}
+
+
+def _hold_lock(path, ready, release):
+    from filelock import FileLock
+
+    with FileLock(path):
+        ready.set()
+        release.wait(120)
+
+
+@pytest.mark.parametrize("fault", list(AFTER_TRAINING_FAULTS))
+def test_results_that_cannot_be_written_go_to_a_recovery_file(
+    fault, pytester, bench_dir, finished_results
+):
+    """Training done, then the store cannot be written: the terminal says so and where the
+    records went; the results folder is unchanged; the merge command brings them back; the
+    MLflow session run ends FAILED."""
+    results = pytester.path / "results"
+    shutil.copytree(finished_results, results)
+    before = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
+    conftest, reason = AFTER_TRAINING_FAULTS[fault]
+    pytester.makeconftest(conftest)
+    holder = None
+    if "lock" in fault:
+        context = multiprocessing.get_context("spawn")
+        ready, release = context.Event(), context.Event()
+        holder = context.Process(
+            target=_hold_lock, args=(str(results / ".results.lock"), ready, release)
+        )
+        holder.start()
+        assert ready.wait(60)
+    args = [a for a in bench_dir if a != "--no-mlflow"]
+    uri = f"sqlite:///{pytester.path / 'store.db'}"
+    try:
+        result = pytester.runpytest_subprocess(*args, "-k", "vader", "--mlflow-uri", uri)
+    finally:
+        if holder is not None:
+            release.set()
+            holder.join(60)
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 1, output[-3000:]
+    assert "Traceback" not in output and "INTERNALERROR" not in output
+    assert f"RESULTS NOT WRITTEN to {results}" in output and reason in output
+    if "lock" in fault:
+        assert f"waiting for {results / '.results.lock'}" in output
+    if results.is_dir() and "broken" not in fault:  # what the fault itself did not touch
+        after = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
+        assert after == before, "a failed write must leave every old file as it was"
+    line = next(line for line in output.splitlines() if "merge them with:" in line)
+    command = line.split("merge them with: ", 1)[1].split()
+    recovery = Path(command[3]) / "results.json"
+    saved = json.loads(recovery.read_text())
+    assert saved["variants"]["vader"]["runs"][0]["status"] == "ok"
+    # the user fixes the folder, then merges the records back
+    if results.is_file():
+        results.unlink()
+    if (results / "results.json").exists() and "broken" in fault:
+        (results / "results.json").unlink()
+    done = subprocess.run(
+        [sys.executable, *command[1:]], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    merged = json.loads((results / "results.json").read_text())
+    assert merged["variants"]["vader"] == saved["variants"]["vader"]
+    import mlflow
+
+    client = mlflow.MlflowClient(uri)
+    sessions = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()], "tags.`bench.role` = 'session'"
+    )
+    assert [run.info.status for run in sessions] == ["FAILED"]
+
+
+SIGTERM_IN_LINEAR = """
+import os, signal
+
+def pytest_runtest_call(item):
+    if item.name == "test_train[linear-seed0]":
+        from sklearn.model_selection import GridSearchCV
+        original = GridSearchCV.fit
+
+        def fit(self, *args, **kwargs):  # terminated in the middle of the grid search
+            os.kill(os.getpid(), signal.SIGTERM)
+            return original(self, *args, **kwargs)
+
+        GridSearchCV.fit = fit
+"""
+
+
+def test_sigterm_stops_like_ctrl_c(pytester, bench_dir, monkeypatch):
+    """SIGTERM mid-training: the finished case is written, the run ends KILLED, and no
+    temporary folder is left behind."""
+    scratch = pytester.path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    pytester.makeconftest(SIGTERM_IN_LINEAR)
+    args = [a for a in bench_dir if a != "--no-mlflow"]
+    uri = f"sqlite:///{pytester.path / 'store.db'}"
+    result = pytester.runpytest_subprocess(*args, "-k", "simple or linear", "--mlflow-uri", uri)
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    assert "session interrupted: the tables hold the cases that finished" in output
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert set(stored["variants"]) == {"simple"}
+    leftovers = [p.name for p in scratch.iterdir() if not p.name.startswith("pytest-of")]
+    assert leftovers == [], leftovers
+    import mlflow
+
+    client = mlflow.MlflowClient(uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    session = [r for r in runs if r.data.tags.get("bench.role") == "session"]
+    assert [r.info.status for r in session] == ["KILLED"]
+    assert "RUNNING" not in {r.info.status for r in runs}
+
+
+CORRUPT_BASELINE = """
+from pathlib import Path
+
+def pytest_runtest_teardown(item, nextitem):
+    if item.name.startswith("test_train["):  # the baseline breaks during the session
+        Path("{path}").write_text("{{ broken")
+"""
+
+
+def test_a_gate_that_cannot_be_checked_is_not_stored_as_ok(pytester, bench_dir):
+    baseline = pytester.path / "base.json"
+    pytester.runpytest_subprocess(
+        *bench_dir, "-k", "vader", "--update-baseline", "--baseline", str(baseline)
+    ).assert_outcomes(passed=2)
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    pytester.makeconftest(CORRUPT_BASELINE.format(path=baseline))
+    result = pytester.runpytest_subprocess(
+        *bench_dir, "-k", "vader", "--gate", "--baseline", str(baseline)
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*vader: evaluate (seed 0) failed (gate: *base.json: not valid*"])
+    assert "Traceback" not in result.stdout.str()
+    after = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert after["variants"] == stored["variants"], "the failed case must keep its stored run"
+    assert after["session"]["failed"]["vader"]["evaluate (seed 0)"].startswith("gate: ")
+    comparison = (pytester.path / "results" / "comparison.md").read_text()
+    assert "had failed cases:** vader evaluate (seed 0): gate: " in comparison
+
+
+BROKEN_VARIANT = """
+from sentiment_models.variants.vader import VaderVariant
+
+class Broken(VaderVariant):
+    name = "broken"
+
+    def describe(self):
+        raise RuntimeError("cannot describe myself")
+
+def pytest_bench_variants(config):
+    return {"broken": Broken}
+"""
+
+
+def test_a_variant_that_fails_to_describe_itself_fails_its_case_only(pytester, bench_dir):
+    pytester.makeconftest(BROKEN_VARIANT)
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "vader or broken")
+    result.assert_outcomes(passed=3, failed=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output
+    result.stdout.fnmatch_lines(["*broken: evaluate (seed 0) failed (RuntimeError: cannot desc*"])
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert set(stored["variants"]) == {"vader"}
+
+
+def test_two_sessions_on_a_new_default_store_both_succeed(pytester, bench_dir):
+    """The default SQLite store is created by whichever session comes first; the other
+    waits for its schema, and the store works afterwards."""
+    args = [a for a in bench_dir if a != "--no-mlflow"]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "MLFLOW_TRACKING_URI"}
+    command = [sys.executable, "-m", "pytest", *args, "-k", "vader"]
+    runs = [
+        subprocess.Popen(
+            [*command, "--results-dir", str(pytester.path / f"r{i}")],
+            cwd=pytester.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{pytester.path / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("sentiment-bench")
+    sessions = client.search_runs([experiment.experiment_id], "tags.`bench.role` = 'session'")
+    assert len(sessions) == 2 and {r.info.status for r in sessions} == {"FINISHED"}
+
+
+def test_long_texts_are_cut_on_load_and_counted(pytester, bench_dir, tiny_rows):
+    """A 1 MB text (VADER's time grows with the square of the length) is cut to the limit:
+    the session finishes quickly and the tables say how many texts were cut."""
+    rows = [*tiny_rows, ("so bad " * 150_000, "negative")]
+    path = write_csv(pytester.path / "long.csv", rows)
+    args = list(bench_dir)
+    args[args.index("--data-path") + 1] = str(path)
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess(*args, "-k", "vader", "--max-text-chars", "2000")
+    result.assert_outcomes(passed=2)
+    assert time.monotonic() - started < 120
+    comparison = (pytester.path / "results" / "comparison.md").read_text()
+    assert "Texts cut to 2,000 characters on load (--max-text-chars): 1." in comparison
+    facts = json.loads((pytester.path / "results" / "results.json").read_text())
+    data = facts["variants"]["vader"]["data"]
+    assert (data["max_text_chars"], data["truncated_texts"]) == (2000, 1)
+
+
+def test_files_follow_the_umask(pytester, bench_dir):
+    import os
+
+    previous = os.umask(0o027)
+    try:
+        pytester.runpytest_subprocess(*bench_dir, "-k", "vader").assert_outcomes(passed=2)
+    finally:
+        os.umask(previous)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (pytester.path / "results").iterdir()}
+    assert modes and set(modes.values()) == {0o640}, modes

@@ -162,7 +162,7 @@ def test_int8_variant_quantises_the_fine_tuned_model_of_the_same_seed(tmp_path, 
 
 def test_minilm_bad_base_model_is_refused(tmp_path):
     cls = variant_class("minilm-finetuned")
-    with pytest.raises(ParameterError, match=r"no config\.json there"):
+    with pytest.raises(ParameterError, match=r"the folder has no config\.json"):
         cls.preflight(cls.resolve_params({"base_model": str(tmp_path)}))
     with pytest.raises(ParameterError, match="batch_size=0: expected a number >= 1"):
         cls.preflight(cls.resolve_params({"batch_size": 0}))

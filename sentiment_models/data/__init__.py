@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
 
 from sentiment_models.config import DataConfig, SplitConfig
 from sentiment_models.data.base import (
@@ -75,18 +78,47 @@ def load_splits(
     train = subsample(train, sample_size, seed=seed, field="split.sample_size")
     test = subsample(test, test_rows, seed=seed, field="bench_profile (its test rows)")
     classes = tuple(sorted(set(train.labels.tolist())))
+    missing = sorted(set(test.labels.tolist()) - set(classes))
+    if missing:
+        raise DataError(
+            f"{loaded.origin}: the training split has no rows of class {', '.join(missing)}, "
+            "which the test split has, so no model could predict it; give more rows of it "
+            "(or a larger {split.sample_size})"
+        )
+    limit = data.max_text_chars
+    parts = {"train": train, "validation": validation, "test": test}
+    truncated = 0
+    for name, part in parts.items():
+        parts[name], count = truncate_texts(part, limit)
+        truncated += count
+    evaluations = {}
+    for name, part in load_evaluations(data, classes, training=loaded.name).items():
+        evaluations[name], count = truncate_texts(part, limit)
+        truncated += count
     return DatasetSplits(
-        train=train,
-        validation=validation,
-        test=test,
+        train=parts["train"],
+        validation=parts["validation"],
+        test=parts["test"],
         dataset=loaded.name,
         origin=loaded.origin,
         digest=loaded.digest,
         seed=seed,
         classes=classes,
         dropped=loaded.dropped,
-        evaluations=load_evaluations(data, classes, training=loaded.name),
+        evaluations=evaluations,
+        max_text_chars=limit,
+        truncated=truncated,
     )
+
+
+def truncate_texts(data: LabelledTexts, max_chars: int) -> tuple[LabelledTexts, int]:
+    """``data`` with every text cut to ``max_chars`` characters, and how many were cut."""
+    long = np.fromiter((len(text) > max_chars for text in data.texts), bool, len(data))
+    if not long.any():
+        return data, 0
+    texts = data.texts.copy()
+    texts[long] = [text[:max_chars] for text in texts[long]]
+    return replace(data, texts=texts), int(long.sum())
 
 
 def load_evaluations(

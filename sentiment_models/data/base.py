@@ -101,6 +101,9 @@ class DatasetSplits:
     dropped: dict[str, int] = field(default_factory=dict)
     evaluations: dict[str, LabelledTexts] = field(default_factory=dict)
     """Out-of-domain evaluation sets (``--eval-dataset``), by name, labels aligned."""
+    max_text_chars: int | None = None
+    truncated: int = 0
+    """Texts (of every part and evaluation set) cut to ``max_text_chars`` on load."""
 
     def with_seed(self, seed: int, split: DatasetSplits) -> DatasetSplits:
         """``split`` (made with ``seed``) keeping this session's evaluation sets."""
@@ -124,4 +127,6 @@ class DatasetSplits:
             dropped_rows=sum(self.dropped.values()),
             transfer={name: data.digest for name, data in self.evaluations.items()},
             dropped=dict(sorted(self.dropped.items())),
+            max_text_chars=self.max_text_chars,
+            truncated_texts=self.truncated,
         )

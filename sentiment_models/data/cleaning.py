@@ -59,6 +59,8 @@ def clean_rows(
         kept_labels.append(label)
     if not kept_texts:
         raise DataError(f"{origin}: no usable rows (every text was empty or a duplicate)")
+    if label_map is None:
+        check_label_names(labels, origin, first_row)
     return LabelledTexts(
         texts=np.asarray(kept_texts, dtype=object),
         labels=np.asarray(kept_labels, dtype=object),
@@ -66,6 +68,41 @@ def clean_rows(
         origin=origin,
         dropped={reason: count for reason, count in dropped.items() if count},
     )
+
+
+def check_label_names(labels: Sequence[object], origin: str, first_row: int = 1) -> None:
+    """Refuse labels that would silently make wrong classes: two spellings of one label that
+    differ only in case or spaces, or bare numbers (whose meaning only a mapping can give)."""
+    first: dict[str, tuple[str, int]] = {}
+    for offset, raw in enumerate(labels):
+        label = "" if raw is None else str(raw).strip()
+        key = " ".join(label.casefold().split())
+        known = first.setdefault(key, (label, first_row + offset))
+        if known[0] != label:
+            raise DataError(
+                f"{origin}: labels {known[0]!r} (row {known[1]}) and {label!r} (row "
+                f"{first_row + offset}) differ only in case or spacing, so they would be two "
+                "classes; fix the file, or map both with {data.label_map} "
+                f"(e.g. {known[0]}={known[0].lower()},{label}={known[0].lower()})"
+            )
+    names = sorted(label for label, _ in first.values())
+    if names and all(_is_number(name) for name in names):
+        raise DataError(
+            f"{origin}: the labels are numbers ({', '.join(names[:5])}); name the classes with "
+            "{data.label_map}, e.g. "
+            + ",".join(
+                f"{n}={w}" for n, w in zip(names, ("negative", "neutral", "positive"), strict=False)
+            )
+            + " (the pretrained variants and {data.eval_datasets} align classes by name)"
+        )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _label(raw: object, label_map: Mapping[str, str] | None, origin: str, row: int) -> str:

@@ -47,6 +47,8 @@ class SourceSpec:
     encoding: str
     dataset_field: str = "data.dataset"
     path_field: str = "data.data_path"
+    test_only: bool = False
+    """An evaluation source: of a pre-split source only the test part is read (and needed)."""
 
     @classmethod
     def training(cls, data: DataConfig) -> SourceSpec:
@@ -72,6 +74,7 @@ class SourceSpec:
                 data.data_encoding,
                 dataset_field=field,
                 path_field=field if path or len(data.eval_datasets) > 1 else "data.eval_data_path",
+                test_only=True,
             )
             for name, path, field in data.eval_sources()
         ]
@@ -203,15 +206,23 @@ def load_sentiment140(options: SourceSpec) -> LabelledTexts:
     )
 
 
-def load_tweeteval(options: SourceSpec) -> PresplitData:
-    """A folder in the TweetEval layout: ``{train,val,test}_{text,labels}.txt`` + ``mapping.txt``."""
+def load_tweeteval(options: SourceSpec) -> PresplitData | LabelledTexts:
+    """A folder in the TweetEval layout: ``{train,val,test}_{text,labels}.txt`` + ``mapping.txt``
+    (only ``test_*`` and ``mapping.txt`` for an evaluation source)."""
     folder = require_path(options.path, field=options.path_field, kind="directory")
     mapping = _tweeteval_mapping(folder / "mapping.txt")
+    if options.test_only:
+        return _tweeteval_split(folder, TWEETEVAL_SPLITS["test"], mapping)
     parts = {
         split: _tweeteval_split(folder, prefix, mapping)
         for split, prefix in TWEETEVAL_SPLITS.items()
     }
-    return PresplitData(**parts, name=f"tweeteval:{folder.name}", origin=str(folder))
+    return PresplitData(**parts, name=_tweeteval_name(folder), origin=str(folder))
+
+
+def _tweeteval_name(folder: Path) -> str:
+    """``tweeteval``, or ``tweeteval:FOLDER`` for a folder named otherwise."""
+    return "tweeteval" if folder.name.lower() == "tweeteval" else f"tweeteval:{folder.name}"
 
 
 def load_hub_tweet_eval(options: SourceSpec) -> PresplitData:
@@ -289,7 +300,7 @@ def _tweeteval_split(folder: Path, prefix: str, mapping: dict[str, str]) -> Labe
     return clean_rows(
         texts,
         labels,
-        name=f"tweeteval:{folder.name}",
+        name=_tweeteval_name(folder),
         origin=str(label_path),
         label_map=mapping,
         drop_duplicates=False,

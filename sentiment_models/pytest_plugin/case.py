@@ -28,6 +28,7 @@ from sentiment_models.results import (
     to_json,
 )
 from sentiment_models.variants import SentimentVariant, create_variant
+from sentiment_models.variants.base import VariantDescription
 
 HEADLINE = ("accuracy", "macro_f1", "macro_recall", "log_loss", "roc_auc")
 
@@ -59,6 +60,10 @@ class CaseRunner:
         self.variant: SentimentVariant | None = None
         self.train_result: TrainResult | None = None
         self.evaluate_result: EvaluateResult | None = None
+        self.description: VariantDescription | None = None
+        self.hyperparameters: dict[str, Any] = {}
+        """The trained variant's description and parameters, taken inside the evaluate phase
+        (a variant that cannot describe itself fails that phase, not the session)."""
         self.errors: dict[str, str] = {}
         self.started_ms = int(time.time() * 1000)
 
@@ -150,6 +155,8 @@ class CaseRunner:
                 score(data.labels, scored, variant.classes_),
                 encode_items(self._class_indices(variant, scored)),
             )
+        self.description = variant.describe()
+        self.hyperparameters = variant.hyperparameters()
         shutil.rmtree(self.model_dir, ignore_errors=True)
         variant.save(self.model_dir)
         size = sum(path.stat().st_size for path in self.model_dir.rglob("*") if path.is_file())

@@ -4,6 +4,8 @@ pytest-xdist, the controller's side (``distributed``) and the phase timings (``t
 
 from __future__ import annotations
 
+import signal
+import threading
 import uuid
 import warnings
 from typing import TYPE_CHECKING
@@ -20,6 +22,7 @@ from sentiment_models.pytest_plugin.distributed import (
 )
 from sentiment_models.pytest_plugin.options import add_options, flag_name, read_config, usage_error
 from sentiment_models.pytest_plugin.session import BenchSession, case_id
+from sentiment_models.pytest_plugin.terminal import TerminalLines
 from sentiment_models.pytest_plugin.timings import ATTRIBUTE as TIMING
 from sentiment_models.pytest_plugin.timings import phase_timing
 from sentiment_models.variants import parse_param_overrides, register_variant, variant_names
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 
 SESSION_KEY = pytest.StashKey[BenchSession]()
 NOTES_KEY = pytest.StashKey[list[str]]()
+LINES_KEY = pytest.StashKey[TerminalLines]()
+SIGNAL_KEY = pytest.StashKey[object]()
 RUN_KEY = pytest.StashKey[str]()
 """This session's key: tags its MLflow session run, handed to every xdist worker."""
 FIXTURE = "bench_case"
@@ -87,10 +92,39 @@ def pytest_configure(config: pytest.Config) -> None:
     except BenchError as error:
         raise usage_error(error) from None
     config.stash[SESSION_KEY] = session
+    _stop_on_sigterm(config)
     if worker == "main":
+        lines = config.stash[LINES_KEY] = TerminalLines(config)
+        session.notify = lines.notice
+        if config.getoption("capture", "fd") != "no":  # with -s the runner prints itself
+            session.progress = lines.progress
         config.pluginmanager.register(
             ResultsCollector(config, session, config.stash[RUN_KEY]), ResultsCollector.NAME
         )
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"terminated by signal {signum}")
+
+
+def _stop_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM (a CI job cancelled, ``kill``) stops the session as Ctrl-C does: the tables
+    keep what finished, MLflow runs end as killed, temporary folders are removed."""
+    if threading.current_thread() is threading.main_thread():
+        config.stash[SIGNAL_KEY] = signal.signal(signal.SIGTERM, _terminated)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    previous = config.stash.get(SIGNAL_KEY, None)
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    lines = item.config.stash.get(LINES_KEY, None)
+    if lines is not None:
+        lines.phase_started()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -138,6 +172,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     try:
         unavailable = session.preflight(selected)
         if not collect_only:
+            session.check_stores()
             session.prepare()
             session.connect_tracking()
     except BenchError as error:
@@ -179,16 +214,23 @@ def _case_by_case(items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    """After an evaluate phase's body: the session's gate decides whether it passes."""
-    result = yield
+    """A phase that stops on bad input (a BenchError: a file, a row, a setting) fails with
+    that one message, not a traceback; after an evaluate phase's body, the session's gate
+    decides whether it passes."""
     case = _case(item)
+    try:
+        result = yield
+    except BenchError as error:
+        if case is None:
+            raise
+        pytest.fail(error.render(flag_name), pytrace=False)
     if case is not None and item.originalname == "test_evaluate":
         session = item.config.stash[SESSION_KEY]
         try:
             failures = session.check_gate(*case)
-        except (ValueError, OSError) as error:  # e.g. an unreadable baseline file
+        except (ValueError, OSError) as error:  # e.g. a baseline changed during the session
             session.runner(*case).errors["evaluate"] = f"gate: {error}"
-            raise
+            pytest.fail(f"gate: {error}", pytrace=False)
         if failures:
             pytest.fail("\n".join(failures), pytrace=False)
     return result
@@ -198,6 +240,9 @@ def pytest_runtest_call(item: pytest.Item):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
     """After a phase's test body: hand the case to tracking once its last phase is done."""
     report = yield
+    lines = item.config.stash.get(LINES_KEY, None)
+    if lines is not None and call.when == "call":
+        lines.phase_finished()  # erase the live progress line before pytest reports
     case = _case(item)
     if call.when == "call" and case is not None:
         from sentiment_models.results import to_json
@@ -238,7 +283,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.config.stash[NOTES_KEY] = bench.finish(interrupted, benchmark_json)
     finally:
         bench.cleanup()
-    failed = bench.tracker.failures or bench.rejected
+    failed = bench.tracker.failures or bench.rejected or bench.write_failed
     if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

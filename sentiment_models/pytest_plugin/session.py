@@ -4,9 +4,12 @@ the session; it reads their typed results."""
 
 from __future__ import annotations
 
+import json
+import os
 import platform
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sentiment_models.config import BenchConfig
-from sentiment_models.errors import render_fields
+from sentiment_models.errors import BenchError, render_fields
 from sentiment_models.profiles import Profile, get_profile, profile_params
 from sentiment_models.provenance import git_state, machine, package_versions, short_commit, utc_now
 from sentiment_models.reporting.analysis import IN_DOMAIN
@@ -31,7 +34,14 @@ if TYPE_CHECKING:
     from sentiment_models.pytest_plugin.case import CaseRunner
     from sentiment_models.reporting.analysis import Analysis
     from sentiment_models.reporting.tables import Row
-    from sentiment_models.results import CaseOutcome, CaseResult, DataFacts, Provenance, SeedRun
+    from sentiment_models.results import (
+        CaseOutcome,
+        CaseResult,
+        DataFacts,
+        Provenance,
+        SeedRun,
+        SessionInfo,
+    )
 
 
 CHOSEN = "best_"
@@ -106,7 +116,9 @@ class BenchSession:
         self.results_dir = config.report.results_folder(rootdir, self.profile.name)
         self.baseline_path = config.gate.baseline_file(rootdir)
         self.phrases = (
-            read_phrases(config.report.predict_file) if config.report.predict_file else SEED_PHRASES
+            read_phrases(config.report.predict_file, max_chars=config.data.max_text_chars)
+            if config.report.predict_file
+            else SEED_PHRASES
         )
         self.gate = self._gate() if config.gate.gate else None
         self.tracker: Tracker = self._tracker()
@@ -127,6 +139,12 @@ class BenchSession:
         self._workdir: Path | None = None
         self._provenance: Provenance | None = None
         self._facts: dict[int, DataFacts] = {}
+        self.notify: Callable[[str], None] = lambda line: print(line, file=sys.stderr)
+        """Where the session says what it waits for (the plugin shows it on the terminal)."""
+        self.progress: Callable[[str], None] | None = None
+        """Where the cases report progress (default: standard error, seen with ``-s``)."""
+        self.write_failed = False
+        """The results could not be written (they went to a recovery folder)."""
 
     # -- before any case ---------------------------------------------------------------------
     def params_for(self, variant: str) -> dict[str, Any]:
@@ -196,6 +214,58 @@ class BenchSession:
                 self.skipped[name] = render_fields(reason, self.name_field)
         return dict(self.skipped)
 
+    def check_stores(self) -> None:
+        """Before any training: the results folder can be written and its store read, and the
+        baseline (with ``--gate`` or ``--update-baseline``) is readable and finite; a run that
+        does not match its profile may update the baseline only when told so explicitly."""
+        from sentiment_models.gates import read_baseline
+        from sentiment_models.reporting.store import check_results_folder, check_writable_folder
+
+        if self.worker == "main":
+            check_results_folder(self.results_dir)
+        gate = self.config.gate
+        if gate.gate or gate.update_baseline:
+            read_baseline(self.baseline_path)
+        if gate.update_baseline and self.worker == "main":
+            check_writable_folder(self.baseline_path.parent, "{gate.baseline} folder")
+            differences = self.profile_differences()
+            if differences and not gate.force_baseline_update:
+                raise BenchError(
+                    f"{{gate.update_baseline}}: this run does not match the {self.profile.name} "
+                    f"profile ({'; '.join(differences)}), and the gate would judge later "
+                    f"{self.profile.name} runs against it; run with the profile's settings, or "
+                    "add {gate.force_baseline_update} to write it anyway"
+                )
+
+    def profile_differences(self) -> list[str]:
+        """How this session's sample, split and parameters differ from its profile's (another
+        dataset needs no check: its test split's digest keeps the gate from pairing them)."""
+        from sentiment_models.config import SplitConfig
+
+        differences = []
+        profile_rows = self.profile.sample_size or None
+        if self.sample_size != profile_rows:
+            differences.append(
+                f"{{split.sample_size}} {self.config.split.sample_size} trains on "
+                f"{self.sample_size or 'all the'} rows, the profile on {profile_rows or 'all the'}"
+            )
+        split = self.config.split
+        for name in ("test_size", "val_size", "seed", "split_per_seed"):
+            default = getattr(SplitConfig(), name)
+            if getattr(split, name) != default:
+                differences.append(f"{{split.{name}}} {getattr(split, name)} (default {default})")
+        overrides = {
+            variant: params
+            for variant, params in self.variant_params.items()
+            if variant in self.selected or not self.selected
+        }
+        if overrides:
+            differences.append(
+                "{run.variant_params} "
+                + ", ".join(f"{v}.{k}={x}" for v, ps in overrides.items() for k, x in ps.items())
+            )
+        return differences
+
     def prepare(self) -> DatasetSplits:
         """Load and split the data, check the sample sizes (raises before any training); with
         ``--split-per-seed``, every seed's split too."""
@@ -217,6 +287,17 @@ class BenchSession:
         check_sample_size(
             splits.train, self.config.run.train_score_rows, field="run.train_score_rows"
         )
+        counts = splits.train.class_counts()
+        rarest = min(counts, key=counts.__getitem__)
+        for name in self.selected or variant_names():
+            cls = variant_class(name)
+            needed, why = cls.min_class_rows(cls.resolve_params(self.params_for(name)))
+            if counts[rarest] < needed:
+                raise BenchError(
+                    f"{{split.sample_size}} {self.sample_size or 'all'}: the training split has "
+                    f"{counts[rarest]} row(s) of class {rarest!r}, and {name} needs {needed} for "
+                    f"{why}; train on more rows, or lower that setting"
+                )
         return splits
 
     @property
@@ -299,6 +380,7 @@ class BenchSession:
                 train_score_rows=self.config.run.train_score_rows,
                 phrases=self.phrases,
                 model_dir=self._model_dir(key),
+                progress=self.progress,
             )
             self.cases[key] = CaseState(name, seed, runner)
         return self.cases[key].runner
@@ -347,7 +429,13 @@ class BenchSession:
         state = self.cases[key]
         runner = state.runner
         train, evaluated = runner.train_result, runner.evaluate_result
-        if runner.variant is None or train is None or evaluated is None or runner.errors:
+        if (
+            runner.variant is None
+            or runner.description is None
+            or train is None
+            or evaluated is None
+            or runner.errors
+        ):
             return None
         if state.outcomes.get("evaluate") != "passed" and not state.gate_failures:
             return None
@@ -367,9 +455,7 @@ class BenchSession:
             predicted=evaluated.predicted,
             predictions=evaluated.predictions,
             transfer=evaluated.transfer,
-            chosen={
-                k: v for k, v in runner.variant.hyperparameters().items() if k.startswith(CHOSEN)
-            },
+            chosen={k: v for k, v in runner.hyperparameters.items() if k.startswith(CHOSEN)},
             execution=Execution(
                 device=runner.variant.device,
                 threads=self.threads,
@@ -400,11 +486,9 @@ class BenchSession:
             record = CaseResult(
                 variant=state.name,
                 profile=self.profile.label(),
-                description=runner.variant.describe(),
+                description=runner.description,
                 hyperparameters={
-                    k: v
-                    for k, v in runner.variant.hyperparameters().items()
-                    if not k.startswith(CHOSEN)
+                    k: v for k, v in runner.hyperparameters.items() if not k.startswith(CHOSEN)
                 },
                 data=facts,
                 provenance=self.provenance(),
@@ -533,16 +617,19 @@ class BenchSession:
     # -- the end ------------------------------------------------------------------------------
     def finish(self, interrupted: bool, benchmark_json: str | None = None) -> list[str]:
         """Write the results, then finish tracking; returns lines for the terminal. On an
-        xdist worker only tracking is finished: the controller writes the results."""
-        for key, state in self.cases.items():  # e.g. only the train phase was selected
-            if state.outcomes:
-                self._log(key)
-        self.tracker.flush()  # the cases logged in the background, before any table is drawn
-        if self.worker != "main":
-            return self.tracker.finish([], interrupted)
-        notes = self._write_results(interrupted)
+        xdist worker only tracking is finished: the controller writes the results. Tracking
+        is finished (its runs closed) whatever happens to the results."""
+        try:
+            for key, state in self.cases.items():  # e.g. only the train phase was selected
+                if state.outcomes:
+                    self._log(key)
+            self.tracker.flush()  # the cases logged in the background, before any table
+            notes = self._write_results(interrupted) if self.worker == "main" else []
+        except BaseException:
+            self.tracker.finish([], interrupted, failed=True)
+            raise
         files = [*self.written, *([Path(benchmark_json)] if benchmark_json else [])]
-        return notes + self.tracker.finish(files, interrupted)
+        return notes + self.tracker.finish(files, interrupted, failed=self.write_failed)
 
     def _write_results(self, interrupted: bool) -> list[str]:
         from sentiment_models.reporting.render import rendered_files
@@ -569,12 +656,12 @@ class BenchSession:
             analyses.append(analysis)
             return files
 
-        stored = update_results(
-            self.results_dir,
-            records,
-            SessionInfo(self.started, interrupted, tuple(sorted(records)), failed),
-            render,
-        )
+        info = SessionInfo(self.started, interrupted, tuple(sorted(records)), failed)
+        try:
+            stored = update_results(self.results_dir, records, info, render, notify=self.notify)
+        except Exception as error:  # a full disk, a lock never released, a broken store
+            self.write_failed = True
+            return self._recover(records, info, error) + skipped + self.rejected
         self.written = [
             self.results_dir / name
             for name in ("comparison.md", "predictions.md", "tradeoff.png", "results.json")
@@ -594,11 +681,56 @@ class BenchSession:
             notes += [f"GATE FAILED: {failure}" for failure in outcome.gate_failures]
         notes += skipped + self.rejected
         if self.config.gate.update_baseline:
-            notes += self._update_baseline(records)
+            try:
+                notes += self._update_baseline(records)
+            except Exception as error:  # the results are written; the baseline is not
+                self.write_failed = True
+                headline = f"BASELINE NOT UPDATED in {self.baseline_path} (the results are)"
+                notes += self._recover(records, info, error, headline)
         if interrupted:
             notes.append("session interrupted: the tables hold the cases that finished")
         notes.append("results written: " + ", ".join(str(path) for path in self.written))
         return notes
+
+    def _recover(
+        self,
+        records: dict[str, CaseResult],
+        info: SessionInfo,
+        error: Exception,
+        headline: str = "",
+    ) -> list[str]:
+        """The results could not be written: save this session's records in a recovery
+        folder (the shape of a results folder) and say how to merge them back."""
+        from sentiment_models.reporting.store import RESULTS_FILE, write_together
+        from sentiment_models.results import FORMAT_VERSION, ResultsStore, to_json
+
+        store = ResultsStore(variants=records, session=info, format=FORMAT_VERSION)
+        document = json.dumps(to_json(store), indent=1, sort_keys=True) + "\n"
+        name = f"sentiment-bench-recovery-{re.sub(r'[^0-9]', '', self.started)[:14]}-{os.getpid()}"
+        folder = None
+        for base in (self.rootdir / ".bench-recovery", Path(tempfile.gettempdir()), Path.home()):
+            try:
+                write_together({base / name / RESULTS_FILE: document})
+            except OSError:
+                continue
+            folder = base / name
+            break
+        reason = (
+            error.render(self.name_field) if isinstance(error, BenchError) else str(error)
+        ) or type(error).__name__
+        lines = [f"{headline or f'RESULTS NOT WRITTEN to {self.results_dir}'}: {reason}"]
+        if folder is None:
+            lines.append("the recovery file could not be written either; the records follow:")
+            lines.append(document)
+            return lines
+        merge = f"python -m sentiment_models.reporting.merge {folder} --into {self.results_dir}"
+        if self.config.gate.update_baseline:
+            merge += f" --update-baseline {self.baseline_path}"
+        lines.append(
+            f"this session's results ({', '.join(sorted(records)) or 'no variant'}) are saved in "
+            f"{folder / RESULTS_FILE}; once the problem is fixed, merge them with: {merge}"
+        )
+        return lines
 
     def _log_summaries(self, records: dict[str, CaseResult], analysis: Analysis) -> None:
         """Each variant's estimates over its seeds, on its tracking run."""
@@ -626,6 +758,7 @@ class BenchSession:
             self.profile.name,
             records,
             provenance={"commit": provenance.commit, "date": provenance.date},
+            notify=self.notify,
         )
         return [
             f"baseline updated for the {self.profile.name} profile: "
@@ -662,11 +795,13 @@ class BenchSession:
         if self.config.tracking.no_mlflow:
             return NullTracker()
         from sentiment_models.tracking.mlflow_tracker import MlflowTracker
-        from sentiment_models.tracking.uri import resolve_uri
+        from sentiment_models.tracking.uri import resolve_uri, uri_source
 
         tracking = self.config.tracking
         return MlflowTracker(
             resolve_uri(tracking.mlflow_uri, self.rootdir),
             tracking.mlflow_experiment,
             register=tracking.mlflow_register,
+            source=uri_source(tracking.mlflow_uri),
+            notify=lambda line: self.notify(line),
         )

@@ -27,19 +27,37 @@ SEED_PHRASES: tuple[str, ...] = (
 )
 
 
-def read_phrases(path: str | Path) -> tuple[str, ...]:
-    """One phrase per line (UTF-8); blank lines and lines starting with ``#`` are skipped."""
+def read_phrases(
+    path: str | Path, *, max_phrases: int | None = None, max_chars: int | None = None
+) -> tuple[str, ...]:
+    """One phrase per line (UTF-8); blank lines and lines starting with ``#`` are skipped.
+    More than ``max_phrases`` phrases, or a phrase longer than ``max_chars``, is refused
+    (``predictions.md`` is committed, and every phrase is predicted by every variant)."""
+    from sentiment_models.config import MAX_PHRASES, MAX_TEXT_CHARS
     from sentiment_models.data.base import DataError
     from sentiment_models.data.files import read_lines, require_path
 
+    most = max_phrases or MAX_PHRASES
+    longest = max_chars or MAX_TEXT_CHARS
     file = require_path(path, field="report.predict_file")
-    phrases = tuple(
-        line.strip()
-        for line in read_lines(file)
-        if line.strip() and not line.lstrip().startswith("#")
-    )
+    phrases: list[str] = []
+    for number, line in enumerate(read_lines(file), 1):
+        phrase = line.strip()
+        if not phrase or phrase.startswith("#"):
+            continue
+        if len(phrase) > longest:
+            raise DataError(
+                f"{{report.predict_file}} {file}, line {number}: {len(phrase):,} characters, "
+                f"more than {{data.max_text_chars}} {longest:,}; shorten the phrase"
+            )
+        phrases.append(phrase)
+        if len(phrases) > most:
+            raise DataError(
+                f"{{report.predict_file}} {file}: more than {most:,} phrases (line {number}); "
+                "the phrase table is for a few hand-picked examples: keep the file short"
+            )
     if not phrases:
         raise DataError(
             f"{{report.predict_file}} {file}: no phrases (expected one phrase per line)"
         )
-    return phrases
+    return tuple(phrases)

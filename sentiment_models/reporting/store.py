@@ -1,19 +1,24 @@
 """The results store: ``results.json`` holds one record per variant (with one run per seed);
 tables are rendered from it. Records of format 1 (one run, no seeds) are read as one-seed
 records. Updates are merged under a file lock and written atomically, so a subset run keeps the
-other variants and two sessions never interleave."""
+other variants and two sessions never interleave. Every file of one update (tables, plot,
+``results.json``) is written to a temporary file first and renamed into place only when all of
+them are written, so they change together or not at all; files get the umask's mode."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
+from sentiment_models.errors import BenchError
 from sentiment_models.results import (
     FORMAT_VERSION,
     CaseResult,
@@ -26,22 +31,127 @@ from sentiment_models.results import (
 
 RESULTS_FILE = "results.json"
 LOCK_FILE = ".results.lock"
+LOCK_WAIT = 600.0
+"""Seconds a session waits for another session's lock on a results folder or baseline."""
+LOCK_NOTICE = 30.0
+"""Seconds between the lines that say a session is still waiting for a lock."""
+
+
+class StoreError(BenchError):
+    """A results folder, results store or baseline that cannot be read or written: which
+    file, what is wrong, what to do."""
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the process's umask (``0o644`` under ``022``)."""
+    return 0o666 & ~_umask()
 
 
 def atomic_write(path: Path, text: str | bytes) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new file, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    write_together({path: text})
+
+
+def write_together(files: Mapping[Path, str | bytes]) -> None:
+    """Write every file to a temporary file beside it, then rename them all into place: a
+    failure (a full disk) before the renames leaves every old file as it was."""
+    mode = file_mode()
+    written: list[tuple[str, Path]] = []
     try:
-        data = text.encode("utf-8") if isinstance(text, str) else text
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(
+                dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+            )
+            written.append((temporary, path))
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            with os.fdopen(handle, "wb") as stream:
+                os.fchmod(stream.fileno(), mode)
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+        for temporary, path in written:
+            os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        for temporary, _ in written:
+            Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def check_writable_folder(folder: Path, what: str) -> None:
+    """Refuse a folder that is a file, or that this process cannot create or write in."""
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise StoreError(f"{what} {folder}: {existing} is a file, not a folder; give a folder path")
+    try:  # a real probe: permissions, read-only mounts and /proc alike (root included)
+        with tempfile.TemporaryFile(dir=existing, prefix=".write-probe-"):
+            pass
+    except OSError as error:
+        raise StoreError(
+            f"{what} {folder}: {existing} is not writable ({error.strerror}); choose a "
+            "writable folder"
+        ) from None
+
+
+@contextmanager
+def held_lock(
+    path: Path,
+    *,
+    notify: Callable[[str], None] | None = None,
+    wait: float | None = None,
+) -> Iterator[None]:
+    """Hold the file lock ``path``; when another session holds it, say so (through
+    ``notify``) and say again every ``LOCK_NOTICE`` seconds while waiting, up to ``wait``
+    seconds (default ``LOCK_WAIT``). A lock file that cannot be created is an error at once,
+    not a wait."""
+    wait = LOCK_WAIT if wait is None else wait
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, file_mode()))
+    except OSError as error:
+        raise StoreError(
+            f"{path}: cannot create the lock file ({error.strerror}); make the folder writable "
+            "or choose another one"
+        ) from None
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        say = notify or (lambda line: None)
+        say(f"waiting for {path}: another session is writing there (up to {wait:.0f} s)")
+        started = time.monotonic()
+        while True:
+            waited = time.monotonic() - started
+            if waited >= wait:
+                raise StoreError(
+                    f"{path}: still held by another session after {waited:.0f} s; if no other "
+                    "bench session is running, delete the lock file and run again"
+                ) from None
+            try:
+                lock.acquire(timeout=max(min(LOCK_NOTICE, wait - waited), 0.01))
+                break
+            except Timeout:
+                say(f"still waiting for {path} ({time.monotonic() - started:.0f} s)")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def check_results_folder(folder: Path, what: str = "{report.results_dir}") -> ResultsStore:
+    """Before any training: the results folder can be written and its store read."""
+    check_writable_folder(folder, what)
+    return read_results(folder)
 
 
 def read_results(folder: Path) -> ResultsStore:
@@ -49,14 +159,18 @@ def read_results(folder: Path) -> ResultsStore:
     path = folder / RESULTS_FILE
     if not path.exists():
         return ResultsStore()
+    if not path.is_file():
+        raise StoreError(f"{path}: not a file; remove it or choose another results folder")
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise StoreError(
             f"{path}: not valid JSON ({error}); restore it from git or delete it to start afresh"
         ) from None
+    except OSError as error:
+        raise StoreError(f"{path}: cannot be read ({error.strerror})") from None
     if not isinstance(stored, dict) or not isinstance(stored.get("variants", {}), dict):
-        raise ValueError(
+        raise StoreError(
             f"{path}: not a results store (expected an object with 'variants'); restore it "
             "from git or delete it to start afresh"
         )
@@ -65,8 +179,8 @@ def read_results(folder: Path) -> ResultsStore:
             name: upgrade_record(record) for name, record in stored.get("variants", {}).items()
         }
         return from_json(ResultsStore, stored)
-    except (TypeError, KeyError, AttributeError) as error:
-        raise ValueError(
+    except (TypeError, KeyError, AttributeError, ValueError) as error:
+        raise StoreError(
             f"{path}: a record does not have the expected fields ({error}); restore it from "
             "git or delete it to start afresh"
         ) from None
@@ -77,14 +191,17 @@ def update_results(
     records: Mapping[str, CaseResult],
     session: SessionInfo,
     render: Callable[[ResultsStore], Mapping[str, str | bytes | None]],
+    *,
+    notify: Callable[[str], None] | None = None,
 ) -> ResultsStore:
     """Merge ``records`` (by variant) into the store, then write it and its rendered tables.
 
-    ``render`` maps the merged store to ``{file name: text}``; every file is written
-    atomically while the lock is held.
+    ``render`` maps the merged store to ``{file name: text}``; the files and the store are
+    written together (see :func:`write_together`) while the lock is held.
     """
+    check_writable_folder(folder, "results folder")
     folder.mkdir(parents=True, exist_ok=True)
-    with FileLock(folder / LOCK_FILE, timeout=600):
+    with held_lock(folder / LOCK_FILE, notify=notify):
         stored = read_results(folder)
         merged = replace(
             stored,
@@ -100,9 +217,8 @@ def update_results(
             session=session,
             format=FORMAT_VERSION,
         )
-        for name, text in render(merged).items():
-            if text is not None:
-                atomic_write(folder / name, text)
-        document = json.dumps(to_json(merged), indent=1, sort_keys=True) + "\n"
-        atomic_write(folder / RESULTS_FILE, document)
+        files = {folder / name: text for name, text in render(merged).items() if text is not None}
+        document = json.dumps(to_json(merged), indent=1, sort_keys=True, allow_nan=False)
+        files[folder / RESULTS_FILE] = document + "\n"
+        write_together(files)
     return merged

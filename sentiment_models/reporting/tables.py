@@ -409,6 +409,16 @@ def _notes(store: ResultsStore, analysis: Analysis) -> list[str]:
             "> **Not comparable as they stand:** the columns come from different data, test "
             "splits or seeds: " + "; ".join(sorted(datasets)) + "."
         )
+    if session is not None and session.failed:
+        failures = "; ".join(
+            f"{name} {phase}: {error.splitlines()[0][:200]}"
+            for name, phases in sorted(session.failed.items())
+            for phase, error in phases.items()
+        )
+        notes.append(
+            f"> **The last session ({session.date}) had failed cases:** {failures}. Their "
+            "columns show their earlier stored runs, if any."
+        )
     if session is not None and session.interrupted:
         notes.append(
             f"> **The last session ({session.date}) was interrupted:** only the "
@@ -425,6 +435,13 @@ def _notes(store: ResultsStore, analysis: Analysis) -> list[str]:
             + ", ".join(f"{reason} {count:,}" for reason, count in sorted(dropped.items()))
             + "."
         )
+    truncated = {
+        (record.data.max_text_chars, record.data.truncated_texts)
+        for record in records.values()
+        if record.data.truncated_texts
+    }
+    for limit, count in sorted(truncated, key=str):
+        notes.append(f"Texts cut to {limit:,} characters on load (--max-text-chars): {count:,}.")
     notes.append(
         "Test scores are the mean over the variant's seeds ± their standard deviation (none "
         "for a single seed) [95% bootstrap interval over the test items and the seeds, "

@@ -88,8 +88,9 @@ class Tracker(Protocol):
     def log_summary(self, name: str, metrics: Mapping[str, float]) -> None:
         """Log a variant's figures over its seeds."""
 
-    def finish(self, files: Sequence[Path], interrupted: bool) -> list[str]:
-        """Log the session's files, close its run; returns lines for the terminal."""
+    def finish(self, files: Sequence[Path], interrupted: bool, failed: bool = False) -> list[str]:
+        """Log the session's files, close its run (killed when ``interrupted``, failed when
+        ``failed``, e.g. its results could not be written); returns lines for the terminal."""
 
 
 class NullTracker:
@@ -125,7 +126,7 @@ class NullTracker:
     def log_summary(self, name: str, metrics: Mapping[str, float]) -> None:
         return None
 
-    def finish(self, files: Sequence[Path], interrupted: bool) -> list[str]:
+    def finish(self, files: Sequence[Path], interrupted: bool, failed: bool = False) -> list[str]:
         return []
 
 

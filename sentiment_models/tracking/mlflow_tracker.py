@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sentiment_models import runtime
+from sentiment_models.errors import BenchError
 from sentiment_models.results import to_json
 from sentiment_models.tracking import CaseRun
 from sentiment_models.tracking.uri import TrackingError, check_reachable, mask, mask_text
@@ -49,9 +50,19 @@ class MlflowTracker:
     enabled = True
 
     def __init__(
-        self, uri: str, experiment: str, *, register: bool = False, primary_metric: str = "accuracy"
+        self,
+        uri: str,
+        experiment: str,
+        *,
+        register: bool = False,
+        primary_metric: str = "accuracy",
+        source: str = "{tracking.mlflow_uri}",
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.uri = uri
+        self.source = source
+        """What set the URI, for messages: the option, MLFLOW_TRACKING_URI or the default."""
+        self.notify = notify
         self.experiment = experiment
         self.register = register
         self.primary_metric = primary_metric
@@ -93,24 +104,38 @@ class MlflowTracker:
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
         started = time.perf_counter()
-        check_reachable(self.uri)
+        check_reachable(self.uri, source=self.source)
         import mlflow
 
         mlflow.set_tracking_uri(self.uri)
         try:
-            with _store_lock(self.uri):  # one process at a time creates the schema
+            with _store_lock(self.uri, self.notify):  # one process at a time creates the schema
                 self.client = mlflow.MlflowClient(self.uri)
                 self.experiment_id = self._experiment_id()
+        except TrackingError:
+            raise
         except Exception as error:
+            detail = (
+                error.render()
+                if isinstance(error, BenchError)
+                else f"{type(error).__name__}: {error}".splitlines()[0]
+            )
             raise TrackingError(
-                f"{{tracking.mlflow_uri}} {mask(self.uri)}: cannot open experiment {self.experiment!r} "
-                f"({mask_text(f'{type(error).__name__}: {error}', self.uri)[:300]})"
+                f"{self.source} {mask(self.uri)}: cannot open experiment {self.experiment!r} "
+                f"({mask_text(detail, self.uri)[:300]})"
             ) from None
         self.seconds += time.perf_counter() - started
 
     def _experiment_id(self) -> str:
         """The experiment's id, created if missing (by whichever process comes first)."""
         experiment = self.client.get_experiment_by_name(self.experiment)
+        if experiment is not None and experiment.lifecycle_stage == "deleted":
+            raise TrackingError(
+                f"{{tracking.mlflow_experiment}} {self.experiment}: the experiment is deleted "
+                f"(id {experiment.experiment_id}, in {mask(self.uri)}); restore it with "
+                f"`mlflow experiments restore --experiment-id {experiment.experiment_id}`, "
+                "or log into another experiment"
+            )
         if experiment is not None:
             return experiment.experiment_id
         try:
@@ -212,7 +237,7 @@ class MlflowTracker:
         }
         self._tags = dict(tags)
 
-    def finish(self, files: list[Path], interrupted: bool) -> list[str]:
+    def finish(self, files: list[Path], interrupted: bool, failed: bool = False) -> list[str]:
         """Log the session's files, point ``champion`` at the best variant, close the run.
         On a worker: close its variants' runs only."""
         self.flush()
@@ -224,8 +249,8 @@ class MlflowTracker:
 
         def finish() -> None:
             for name, run_id in self.variant_runs.items():
-                failed = name in self._failed_variants
-                self.client.set_terminated(run_id, status="FAILED" if failed else "FINISHED")
+                broken = name in self._failed_variants
+                self.client.set_terminated(run_id, status="FAILED" if broken else "FINISHED")
             if self.joined:
                 return
             for path in files:
@@ -234,7 +259,11 @@ class MlflowTracker:
             if self.versions:
                 self._crown_champion()
             if self._owns_parent:
-                status = "KILLED" if interrupted else ("FAILED" if self.failures else "FINISHED")
+                status = (
+                    "KILLED"
+                    if interrupted
+                    else ("FAILED" if failed or self.failures else "FINISHED")
+                )
                 self.client.set_terminated(self.parent_run_id, status=status)
 
         self._attempt("finish the session run", finish)
@@ -442,7 +471,7 @@ class MlflowTracker:
             message = mask_text(f"{type(error).__name__}: {error}", self.uri).splitlines()[0][:300]
             self.failures.append(f"{what}: {message}")
             try:
-                check_reachable(self.uri, timeout=5)
+                check_reachable(self.uri, timeout=5, source=self.source)
             except TrackingError:
                 self._broken = True
             return None
@@ -500,16 +529,26 @@ def _sqlite_file(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
-def _store_lock(uri: str) -> contextlib.AbstractContextManager[object]:
+def _store_lock(
+    uri: str, notify: Callable[[str], None] | None = None
+) -> contextlib.AbstractContextManager[object]:
     """A file lock beside a SQLite store: MLflow creates or migrates its schema on first use,
-    and two processes doing that at once break the store."""
+    and two processes doing that at once break the store. A folder where the lock (and so
+    the database) cannot be created is an error at once."""
     database = _sqlite_file(uri)
     if database is None:
         return contextlib.nullcontext()
-    from filelock import FileLock
+    from sentiment_models.reporting.store import StoreError, held_lock
 
-    database.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(f"{database}.lock", timeout=300)
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(
+            f"{database.parent}: cannot create the folder of the SQLite store ({error.strerror})"
+        ) from None
+    if database.exists() and not database.is_file():
+        raise StoreError(f"{database}: not a file; give the path of a SQLite database file")
+    return held_lock(Path(f"{database}.lock"), notify=notify, wait=300)
 
 
 def _artifact_location(uri: str, experiment: str) -> str | None:

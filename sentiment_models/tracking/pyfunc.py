@@ -6,6 +6,7 @@ wrapper only reads them with ``load_variant`` and shapes the answer.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,35 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types.schema import ColSpec, Schema
 
 TEXT_COLUMN = "text"
+MAX_CHARS_VARIABLE = "SENTIMENT_BENCH_MAX_TEXT_CHARS"
+"""Environment variable of the served model's longest text (default: ``MAX_TEXT_CHARS``)."""
+
+
+def max_text_chars() -> int:
+    from sentiment_models.config import MAX_TEXT_CHARS
+
+    value = os.environ.get(MAX_CHARS_VARIABLE, "")
+    return int(value) if value.strip().isdigit() and int(value) > 0 else MAX_TEXT_CHARS
+
+
+class TextTooLong(MlflowException):
+    """A request text over the limit: answered 413 before any work is done on it."""
+
+    def __init__(self, message: str) -> None:
+        self._short = message
+        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
+
+    @property
+    def message(self) -> str:
+        return self._short
+
+    @message.setter
+    def message(self, value: str) -> None:
+        # the scoring server prefixes the whole request to the message; keep it short
+        self._short = value if len(value) <= 1000 else self._short
+
+    def get_http_status_code(self) -> int:
+        return 413
 
 
 class SentimentPyfunc(mlflow.pyfunc.PythonModel):
@@ -57,11 +87,18 @@ def input_texts(model_input: Any) -> list[str]:
         values = list(model_input)
     else:
         raise _bad_input(f"unsupported input of type {type(model_input).__name__}")
+    limit = max_text_chars()
     for position, value in enumerate(values):
         if not isinstance(value, str):
             raise _bad_input(
                 f"row {position}: {TEXT_COLUMN!r} is {type(value).__name__} ({value!r:.40}); "
                 "every text must be a string"
+            )
+        if len(value) > limit:
+            raise TextTooLong(
+                f"bad input: row {position}: the text has {len(value):,} characters, more than "
+                f"the limit of {limit:,}; shorten it (the server's limit is set by "
+                f"{MAX_CHARS_VARIABLE})"
             )
     return list(values)
 

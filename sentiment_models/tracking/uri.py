@@ -52,10 +52,18 @@ def mask_text(text: str, uri: str) -> str:
     return masked
 
 
+def uri_source(option: str | None) -> str:
+    """What set the tracking URI, as a message names it: the option, the environment
+    variable, or the default store."""
+    if option:
+        return "{tracking.mlflow_uri}"
+    return "MLFLOW_TRACKING_URI" if os.environ.get("MLFLOW_TRACKING_URI") else "the default store"
+
+
 def resolve_uri(option: str | None, rootdir: Path) -> str:
     """``--mlflow-uri``, else ``MLFLOW_TRACKING_URI``, else ``sqlite:///<rootdir>/mlflow.db``."""
     uri = option or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{rootdir / 'mlflow.db'}"
-    source = "{tracking.mlflow_uri}" if option else "MLFLOW_TRACKING_URI"
+    source = uri_source(option)
     scheme = urlsplit(uri).scheme
     if not scheme:
         raise TrackingError(
@@ -71,8 +79,9 @@ def resolve_uri(option: str | None, rootdir: Path) -> str:
     return uri
 
 
-def check_reachable(uri: str, timeout: float = 10.0) -> None:
-    """For an HTTP tracking server, ask ``/health``; raise TrackingError if it does not answer."""
+def check_reachable(uri: str, timeout: float = 10.0, source: str = "{tracking.mlflow_uri}") -> None:
+    """For an HTTP tracking server, ask ``/health``; raise TrackingError if it does not answer
+    within ``timeout`` seconds (a server that accepts connections but never answers too)."""
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https"):
         return
@@ -82,16 +91,14 @@ def check_reachable(uri: str, timeout: float = 10.0) -> None:
     try:
         with urllib.request.urlopen(health, timeout=timeout) as response:
             if response.status >= 400:
-                raise TrackingError(
-                    f"{{tracking.mlflow_uri}} {mask(uri)}: /health answered {response.status}"
-                )
+                raise TrackingError(f"{source} {mask(uri)}: /health answered {response.status}")
     except urllib.error.HTTPError as error:
-        raise TrackingError(
-            f"{{tracking.mlflow_uri}} {mask(uri)}: /health answered {error.code}"
-        ) from None
+        raise TrackingError(f"{source} {mask(uri)}: /health answered {error.code}") from None
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
+        if isinstance(reason, TimeoutError | OSError) and "timed out" in str(reason):
+            reason = f"no answer within {timeout:g} s"
         raise TrackingError(
-            f"{{tracking.mlflow_uri}} {mask(uri)}: the tracking server does not answer ({reason}); "
-            "start it, fix the URI, or run with --no-mlflow"
+            f"{source} {mask(uri)}: the tracking server does not answer ({reason}); "
+            "start it, fix the URI, or run with {tracking.no_mlflow}"
         ) from None

@@ -172,6 +172,12 @@ class SentimentVariant(ABC):
         return None
 
     @classmethod
+    def min_class_rows(cls, params: dict[str, Any]) -> tuple[int, str]:
+        """The fewest training rows of each class this variant can train on, and why (checked
+        against the training split before any training)."""
+        return 1, "training"
+
+    @classmethod
     def unavailable(cls, params: dict[str, Any]) -> str | None:
         """Why this variant cannot run on this machine (the case is then skipped with this
         reason, e.g. a checkpoint that is neither local nor reachable), or None."""
@@ -282,11 +288,34 @@ class SentimentVariant(ABC):
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
-    """The ``variant.json`` of a saved model folder, or a clear error."""
+    """The ``variant.json`` of a saved model folder, checked: a variant name, an integer
+    seed, parameters, and the classes as ``fit`` set them (distinct, sorted). Classes in
+    another order would put the wrong label on every prediction, so they are refused."""
     path = folder / META_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing; {folder} is not a saved sentiment model")
-    return json.loads(path.read_text())
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ParameterError(f"{path}: not valid JSON ({error}); save the model again") from None
+    fix = "save the model again (variant.save) or restore the file"
+    if not isinstance(meta, dict) or not isinstance(meta.get("variant"), str):
+        raise ParameterError(f"{path}: no 'variant' name; {fix}")
+    if not isinstance(meta.get("seed"), int) or not isinstance(meta.get("params"), dict):
+        raise ParameterError(f"{path}: 'seed' must be an integer and 'params' an object; {fix}")
+    classes = meta.get("classes")
+    if (
+        not isinstance(classes, list)
+        or len(classes) < 2
+        or not all(isinstance(label, str) and label for label in classes)
+    ):
+        raise ParameterError(f"{path}: 'classes' must list two or more labels; {fix}")
+    if classes != sorted(set(classes)):
+        raise ParameterError(
+            f"{path}: 'classes' {classes} are not the distinct, sorted labels the model was "
+            f"trained with ({sorted(set(classes))}): its outputs would get the wrong names; {fix}"
+        )
+    return meta
 
 
 def check_texts(texts: Iterable[object]) -> list[str]:

@@ -38,8 +38,9 @@ class LstmGloveVariant(KerasLstmVariant):
     @classmethod
     def preflight(cls, params: dict[str, Any]) -> None:
         """Check a --glove-path (exists, GloVe format, dimensions) before any training."""
-        if params["glove_path"]:
+        if params["glove_path"]:  # read whole (once per session): a bad line stops it here
             check_glove_file(params["glove_path"], params["embedding_dim"] or None)
+            glove_file(params["glove_path"])
         elif params["embedding_dim"] not in (0, 50):
             raise EmbeddingError(
                 f"lstm-glove.embedding_dim is {params['embedding_dim']} but the embedded GloVe "

@@ -32,6 +32,7 @@ from sentiment_models.variants.base import (
 )
 from sentiment_models.variants.transformer_base import (
     TransformerVariant,
+    check_model_folder,
     import_torch,
     quiet_transformers,
 )
@@ -106,12 +107,7 @@ class MiniLmFinetunedVariant(TransformerVariant):
     @classmethod
     def preflight(cls, params: dict[str, Any]) -> None:
         """The base encoder must be there before any training."""
-        folder = base_folder(params)
-        if not (folder / "config.json").is_file():
-            raise ParameterError(
-                f"minilm-finetuned.base_model={str(folder)!r}: no config.json there; give a "
-                "local Hugging Face model folder (save_pretrained output)"
-            )
+        check_model_folder(base_folder(params), f"{cls.name}.base_model")
 
     # -- training -------------------------------------------------------------------------
     def _fit(self, texts, labels, validation=None) -> None:

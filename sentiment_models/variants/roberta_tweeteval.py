@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
-from sentiment_models.variants.base import ParameterError, VariantDescription
-from sentiment_models.variants.transformer_base import TransformerVariant, map_labels
+from sentiment_models.variants.base import VariantDescription
+from sentiment_models.variants.transformer_base import (
+    TransformerVariant,
+    check_model_folder,
+    map_labels,
+)
 
 DEFAULT_MODEL = "cardiffnlp/twitter-roberta-base-sentiment-latest"
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
@@ -67,17 +71,7 @@ class RobertaTweetEvalVariant(TransformerVariant):
         """A --hf-model that names a path must be a model folder (before any training)."""
         model = params["model"]
         if is_local(model):
-            folder = Path(model).expanduser()
-            if not folder.is_dir():
-                raise ParameterError(
-                    f"{{roberta-tweeteval.model}} {model!r}: no such folder; give a Hugging Face model folder "
-                    f"(save_pretrained output) or a hub name such as {DEFAULT_MODEL}"
-                )
-            if not (folder / "config.json").is_file():
-                raise ParameterError(
-                    f"{{roberta-tweeteval.model}} {model!r}: the folder has no config.json; it is not a saved "
-                    "Hugging Face model (save_pretrained writes one)"
-                )
+            check_model_folder(model, "{roberta-tweeteval.model}")
 
     @classmethod
     def unavailable(cls, params: dict[str, Any]) -> str | None:

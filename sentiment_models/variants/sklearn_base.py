@@ -37,6 +37,11 @@ class SklearnSearchVariant(SentimentVariant):
     }
     requirements: ClassVar[tuple[str, ...]] = ("scikit-learn", "skops", "nltk", "simplemma")
 
+    @classmethod
+    def min_class_rows(cls, params: dict[str, Any]) -> tuple[int, str]:
+        """Stratified CV needs a row of every class in every fold."""
+        return int(params["cv_folds"]), f"its {params['cv_folds']} CV folds ({cls.name}.cv_folds)"
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.preprocessor = self.build_preprocessor()

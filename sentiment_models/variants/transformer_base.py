@@ -4,6 +4,7 @@ safetensors save / load. torch and transformers are imported here only, when a v
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -32,6 +33,31 @@ def quiet_transformers() -> Any:
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     return transformers
+
+
+def check_model_folder(given: str | Path, what: str) -> None:
+    """A local Hugging Face model folder: a folder whose ``config.json`` is a JSON object with
+    a ``model_type`` (and, when given, an ``id2label`` object); checked before any training.
+    Messages show the path as given."""
+    hint = "give a Hugging Face model folder (what save_pretrained writes)"
+    folder = Path(given).expanduser()
+    if not folder.is_dir():
+        raise ParameterError(f"{what} {str(given)!r}: no such folder; {hint}")
+    config = folder / "config.json"
+    if not config.is_file():
+        raise ParameterError(f"{what} {str(given)!r}: the folder has no config.json; {hint}")
+    try:
+        values = json.loads(config.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ParameterError(f"{config}: not valid JSON ({error}); {hint}") from None
+    except OSError as error:
+        raise ParameterError(f"{config}: cannot be read ({error.strerror})") from None
+    if not isinstance(values, dict) or not isinstance(values.get("model_type"), str):
+        raise ParameterError(
+            f"{config}: not a transformers model configuration (no 'model_type'); {hint}"
+        )
+    if not isinstance(values.get("id2label", {}), dict):
+        raise ParameterError(f"{config}: 'id2label' must map output indices to label names")
 
 
 def map_labels(model_labels: dict[int, str], classes: list[str], source: str) -> list[int]:
