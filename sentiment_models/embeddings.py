@@ -80,9 +80,9 @@ MAX_LINE_CHARS = 65_536
 
 def check_glove_file(path: str | Path, expected_dim: int | None = None) -> int:
     """Check that ``path`` is a GloVe text file (``word v1 v2 ...``); returns its dimension."""
-    file = Path(path).expanduser()
-    if not file.is_file():
-        raise EmbeddingError(f"{{lstm-glove.glove_path}} {file}: no such file")
+    from sentiment_models.data.files import require_path
+
+    file = require_path(path, field="lstm-glove.glove_path")
     with file.open("r", encoding="utf-8", errors="replace") as stream:
         lines = [stream.readline(MAX_LINE_CHARS) for _ in range(2)]
     for number, line in enumerate(lines, 1):

@@ -152,6 +152,14 @@ DATA_FAULTS = {
         lambda f: ["--glove-path", str(f / "glove.txt")],
         "--glove-path *glove.txt: no such file",
     ),
+    "glove path a folder": (
+        lambda f: ["--glove-path", str(f)],
+        "--glove-path *: expected a regular file, found a directory",
+    ),
+    "hf model a file": (
+        lambda f: _file(f, "model.bin", "x", "--hf-model"),
+        "--hf-model '*model.bin': expected a folder, found a file*",
+    ),
     "glove file not glove": (
         lambda f: (
             (f / "glove.txt").write_text("hello world\n") and ["--glove-path", str(f / "glove.txt")]
@@ -903,3 +911,27 @@ def test_files_follow_the_umask(pytester, bench_dir):
         os.umask(previous)
     modes = {p.name: p.stat().st_mode & 0o777 for p in (pytester.path / "results").iterdir()}
     assert modes and set(modes.values()) == {0o640}, modes
+
+
+BENCHMARKS_BLOCKED = """
+import shutil
+from pathlib import Path
+
+def pytest_runtest_teardown(item, nextitem):
+    if nextitem is None:  # pytest-benchmark's storage becomes a file before it saves the run
+        shutil.rmtree(".benchmarks", ignore_errors=True)
+        Path(".benchmarks").write_text("in the way")
+"""
+
+
+def test_the_tables_are_written_when_pytest_benchmark_cannot_save(pytester, bench_dir):
+    pytester.makeconftest(BENCHMARKS_BLOCKED)
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "vader", "--benchmark-autosave")
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 1, output[-3000:]
+    assert "Traceback" not in output and "INTERNALERROR" not in output
+    result.stdout.fnmatch_lines(
+        ["pytest-benchmark could not write its files (*; the tables are written"]
+    )
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert set(stored["variants"]) == {"vader"}

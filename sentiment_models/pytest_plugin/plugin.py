@@ -34,6 +34,7 @@ SESSION_KEY = pytest.StashKey[BenchSession]()
 NOTES_KEY = pytest.StashKey[list[str]]()
 LINES_KEY = pytest.StashKey[TerminalLines]()
 SIGNAL_KEY = pytest.StashKey[object]()
+BENCHMARK_PROBLEM_KEY = pytest.StashKey[str]()
 RUN_KEY = pytest.StashKey[str]()
 """This session's key: tags its MLflow session run, handed to every xdist worker."""
 FIXTURE = "bench_case"
@@ -101,6 +102,30 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(
             ResultsCollector(config, session, config.stash[RUN_KEY]), ResultsCollector.NAME
         )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _survive_benchmark_storage_errors(session.config)  # pytest-benchmark is configured now
+
+
+def _survive_benchmark_storage_errors(config: pytest.Config) -> None:
+    """pytest-benchmark saves its run as the session ends, before the tables are written; a
+    storage that fails then (a full disk) must not take the tables and the summary with it:
+    its error becomes a line of the summary and the session fails."""
+    benchmarks = getattr(config, "_benchmarksession", None)
+    finish = getattr(benchmarks, "finish", None)
+    if finish is None:
+        return
+
+    def finish_or_say_why() -> None:
+        try:
+            finish()
+        except OSError as error:
+            config.stash[BENCHMARK_PROBLEM_KEY] = (
+                f"pytest-benchmark could not write its files ({error}); the tables are written"
+            )
+
+    benchmarks.finish = finish_or_say_why
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -173,6 +198,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         unavailable = session.preflight(selected)
         if not collect_only:
             session.check_stores()
+            if session.worker == "main":
+                _check_benchmark_outputs(config)
             session.prepare()
             session.connect_tracking()
     except BenchError as error:
@@ -193,6 +220,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reporter.write_line(session.data_line())
     if set(selected) - set(unavailable):
         session.start_tracking(config.stash[RUN_KEY])
+
+
+def _check_benchmark_outputs(config: pytest.Config) -> None:
+    """pytest-benchmark writes its files when the session ends: check before any training
+    that it can (its ``--benchmark-json`` file, its storage folder when saving)."""
+    from pathlib import Path
+
+    from sentiment_models.reporting.store import StoreError, check_writable_folder
+
+    json_file = config.getoption("benchmark_json", None)
+    if json_file:
+        path = Path(json_file)
+        if path.is_dir():
+            raise StoreError(f"--benchmark-json {path}: a folder; give a file path")
+        check_writable_folder(path.parent, f"--benchmark-json {path}: its folder")
+    saving = config.getoption("benchmark_save", None) or config.getoption(
+        "benchmark_autosave", None
+    )
+    storage = getattr(getattr(config, "_benchmarksession", None), "storage", None)
+    if saving and isinstance(getattr(storage, "path", None), Path):
+        check_writable_folder(storage.path, "--benchmark-storage")
 
 
 def _case_by_case(items: list[pytest.Item]) -> None:
@@ -279,11 +327,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     benchmark_json = session.config.getoption("benchmark_json", None)
+    problem = session.config.stash.get(BENCHMARK_PROBLEM_KEY, "")
     try:
-        session.config.stash[NOTES_KEY] = bench.finish(interrupted, benchmark_json)
+        notes = bench.finish(interrupted, benchmark_json)
+        session.config.stash[NOTES_KEY] = [*notes, *([problem] if problem else [])]
     finally:
         bench.cleanup()
-    failed = bench.tracker.failures or bench.rejected or bench.write_failed
+    failed = bench.tracker.failures or bench.rejected or bench.write_failed or problem
     if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

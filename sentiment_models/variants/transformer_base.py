@@ -41,6 +41,8 @@ def check_model_folder(given: str | Path, what: str) -> None:
     Messages show the path as given."""
     hint = "give a Hugging Face model folder (what save_pretrained writes)"
     folder = Path(given).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"{what} {str(given)!r}: expected a folder, found a file; {hint}")
     if not folder.is_dir():
         raise ParameterError(f"{what} {str(given)!r}: no such folder; {hint}")
     config = folder / "config.json"
