@@ -81,8 +81,12 @@ MAX_LINE_CHARS = 65_536
 def check_glove_file(path: str | Path, expected_dim: int | None = None) -> int:
     """Check that ``path`` is a GloVe text file (``word v1 v2 ...``); returns its dimension."""
     from sentiment_models.data.files import require_path
+    from sentiment_models.errors import FieldError
 
-    file = require_path(path, field="lstm-glove.glove_path")
+    try:
+        file = require_path(path, field="lstm-glove.glove_path")
+    except FieldError as error:  # missing, a folder, a device: an embedding error all the same
+        raise EmbeddingError(error.args[0]) from None
     with file.open("r", encoding="utf-8", errors="replace") as stream:
         lines = [stream.readline(MAX_LINE_CHARS) for _ in range(2)]
     for number, line in enumerate(lines, 1):
