@@ -4,8 +4,6 @@ pytest-xdist, the controller's side (``distributed``) and the phase timings (``t
 
 from __future__ import annotations
 
-import signal
-import threading
 import uuid
 import warnings
 from typing import TYPE_CHECKING
@@ -21,6 +19,13 @@ from sentiment_models.pytest_plugin.distributed import (
     ResultsCollector,
 )
 from sentiment_models.pytest_plugin.options import add_options, flag_name, read_config, usage_error
+from sentiment_models.pytest_plugin.safety import (
+    BENCHMARK_PROBLEM_KEY,
+    check_benchmark_outputs,
+    restore_sigterm,
+    stop_on_sigterm,
+    survive_benchmark_storage_errors,
+)
 from sentiment_models.pytest_plugin.session import BenchSession, case_id
 from sentiment_models.pytest_plugin.terminal import TerminalLines
 from sentiment_models.pytest_plugin.timings import ATTRIBUTE as TIMING
@@ -33,8 +38,6 @@ if TYPE_CHECKING:
 SESSION_KEY = pytest.StashKey[BenchSession]()
 NOTES_KEY = pytest.StashKey[list[str]]()
 LINES_KEY = pytest.StashKey[TerminalLines]()
-SIGNAL_KEY = pytest.StashKey[object]()
-BENCHMARK_PROBLEM_KEY = pytest.StashKey[str]()
 RUN_KEY = pytest.StashKey[str]()
 """This session's key: tags its MLflow session run, handed to every xdist worker."""
 FIXTURE = "bench_case"
@@ -93,7 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except BenchError as error:
         raise usage_error(error) from None
     config.stash[SESSION_KEY] = session
-    _stop_on_sigterm(config)
+    stop_on_sigterm(config)
     if worker == "main":
         lines = config.stash[LINES_KEY] = TerminalLines(config)
         session.notify = lines.notice
@@ -105,44 +108,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    _survive_benchmark_storage_errors(session.config)  # pytest-benchmark is configured now
-
-
-def _survive_benchmark_storage_errors(config: pytest.Config) -> None:
-    """pytest-benchmark saves its run as the session ends, before the tables are written; a
-    storage that fails then (a full disk) must not take the tables and the summary with it:
-    its error becomes a line of the summary and the session fails."""
-    benchmarks = getattr(config, "_benchmarksession", None)
-    finish = getattr(benchmarks, "finish", None)
-    if finish is None:
-        return
-
-    def finish_or_say_why() -> None:
-        try:
-            finish()
-        except OSError as error:
-            config.stash[BENCHMARK_PROBLEM_KEY] = (
-                f"pytest-benchmark could not write its files ({error}); the tables are written"
-            )
-
-    benchmarks.finish = finish_or_say_why
-
-
-def _terminated(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"terminated by signal {signum}")
-
-
-def _stop_on_sigterm(config: pytest.Config) -> None:
-    """SIGTERM (a CI job cancelled, ``kill``) stops the session as Ctrl-C does: the tables
-    keep what finished, MLflow runs end as killed, temporary folders are removed."""
-    if threading.current_thread() is threading.main_thread():
-        config.stash[SIGNAL_KEY] = signal.signal(signal.SIGTERM, _terminated)
+    survive_benchmark_storage_errors(session.config)  # pytest-benchmark is configured now
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    previous = config.stash.get(SIGNAL_KEY, None)
-    if previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+    restore_sigterm(config)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -199,7 +169,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not collect_only:
             session.check_stores()
             if session.worker == "main":
-                _check_benchmark_outputs(config)
+                check_benchmark_outputs(config)
             session.prepare()
             session.connect_tracking()
     except BenchError as error:
@@ -220,27 +190,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reporter.write_line(session.data_line())
     if set(selected) - set(unavailable):
         session.start_tracking(config.stash[RUN_KEY])
-
-
-def _check_benchmark_outputs(config: pytest.Config) -> None:
-    """pytest-benchmark writes its files when the session ends: check before any training
-    that it can (its ``--benchmark-json`` file, its storage folder when saving)."""
-    from pathlib import Path
-
-    from sentiment_models.reporting.store import StoreError, check_writable_folder
-
-    json_file = config.getoption("benchmark_json", None)
-    if json_file:
-        path = Path(json_file)
-        if path.is_dir():
-            raise StoreError(f"--benchmark-json {path}: a folder; give a file path")
-        check_writable_folder(path.parent, f"--benchmark-json {path}: its folder")
-    saving = config.getoption("benchmark_save", None) or config.getoption(
-        "benchmark_autosave", None
-    )
-    storage = getattr(getattr(config, "_benchmarksession", None), "storage", None)
-    if saving and isinstance(getattr(storage, "path", None), Path):
-        check_writable_folder(storage.path, "--benchmark-storage")
 
 
 def _case_by_case(items: list[pytest.Item]) -> None:
