@@ -257,6 +257,14 @@ DATA_FAULTS = {
         ),
         "*pyproject.toml [tool.sentiment-bench.floors] simple: expected a table*finite numbers)",
     ),
+    "benchmark json a folder": (
+        lambda f: ["--benchmark-json", str(f)],
+        "--benchmark-json *: a folder; give a file path",
+    ),
+    "benchmark storage a file": (
+        lambda f: ["--benchmark-autosave", *_file(f, "store", "x", "--benchmark-storage")],
+        "--benchmark-storage *store: *store is a file, not a folder*",
+    ),
     # -- numbers read from options: NaN, infinities and ranges
     "gate min effect NaN": (
         lambda f: ["--gate-min-effect", "nan"],
