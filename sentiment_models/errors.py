@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 FIELD_REFERENCE = re.compile(r"\{([a-z][a-z0-9_-]*\.[a-z][a-z0-9_]*)\}")
 
@@ -36,3 +38,16 @@ class FieldError(BenchError):
             repr(text) if isinstance(value, str) and (not text or text != text.strip()) else text
         )
         super().__init__(f"{{{field_path}}} {shown}: {problem}")
+
+
+def read_json(path: Path, error: type[BenchError], fix: str) -> Any:
+    """The JSON document at ``path``, or ``error`` naming the file, what is wrong with it
+    (not JSON, not UTF-8, unreadable) and ``fix``, what to do."""
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as problem:
+        raise error(f"{path}: not valid JSON ({problem}); {fix}") from None
+    except OSError as problem:
+        raise error(f"{path}: cannot be read ({problem.strerror}); {fix}") from None

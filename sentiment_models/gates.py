@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sentiment_models.errors import read_json
 from sentiment_models.reporting.store import StoreError, atomic_write, held_lock
 from sentiment_models.results import CaseResult, EvaluateResult, class_indices, decode_items
 from sentiment_models.statistics import Runs, drop_test
@@ -167,12 +168,7 @@ def read_baseline(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     fix = "restore it from git, or rebuild it with --update-baseline"
     if not path.is_file():
         raise StoreError(f"{{gate.baseline}} {path}: not a file; give the baseline JSON file")
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise StoreError(f"{path}: not valid JSON ({error}); {fix}") from None
-    except OSError as error:
-        raise StoreError(f"{path}: cannot be read ({error.strerror})") from None
+    stored = read_json(path, StoreError, fix)
     if not isinstance(stored, dict) or not isinstance(stored.get("profiles", {}), dict):
         raise StoreError(f"{path}: not a baseline file (expected an object with 'profiles'); {fix}")
     profiles = stored.get("profiles", {})

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from sentiment_models.errors import BenchError
+from sentiment_models.errors import BenchError, read_json
 from sentiment_models.results import (
     FORMAT_VERSION,
     CaseResult,
@@ -169,14 +169,7 @@ def read_results(folder: Path) -> ResultsStore:
         return ResultsStore()
     if not path.is_file():
         raise StoreError(f"{path}: not a file; remove it or choose another results folder")
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise StoreError(
-            f"{path}: not valid JSON ({error}); restore it from git or delete it to start afresh"
-        ) from None
-    except OSError as error:
-        raise StoreError(f"{path}: cannot be read ({error.strerror})") from None
+    stored = read_json(path, StoreError, "restore it from git or delete it to start afresh")
     if not isinstance(stored, dict) or not isinstance(stored.get("variants", {}), dict):
         raise StoreError(
             f"{path}: not a results store (expected an object with 'variants'); restore it "

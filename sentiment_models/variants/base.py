@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sentiment_models.errors import BenchError
+from sentiment_models.errors import BenchError, read_json
 from sentiment_models.serialize import to_json
 
 META_FILE = "variant.json"
@@ -294,11 +294,8 @@ def read_meta(folder: Path) -> dict[str, Any]:
     path = folder / META_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing; {folder} is not a saved sentiment model")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ParameterError(f"{path}: not valid JSON ({error}); save the model again") from None
     fix = "save the model again (variant.save) or restore the file"
+    meta = read_json(path, ParameterError, fix)
     if not isinstance(meta, dict) or not isinstance(meta.get("variant"), str):
         raise ParameterError(f"{path}: no 'variant' name; {fix}")
     if not isinstance(meta.get("seed"), int) or not isinstance(meta.get("params"), dict):

@@ -4,7 +4,6 @@ safetensors save / load. torch and transformers are imported here only, when a v
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sentiment_models import runtime
+from sentiment_models.errors import read_json
 from sentiment_models.variants.base import ParameterError, SentimentVariant
 
 MODEL_FOLDER = "transformer"
@@ -48,12 +48,7 @@ def check_model_folder(given: str | Path, what: str) -> None:
     config = folder / "config.json"
     if not config.is_file():
         raise ParameterError(f"{what} {str(given)!r}: the folder has no config.json; {hint}")
-    try:
-        values = json.loads(config.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ParameterError(f"{config}: not valid JSON ({error}); {hint}") from None
-    except OSError as error:
-        raise ParameterError(f"{config}: cannot be read ({error.strerror})") from None
+    values = read_json(config, ParameterError, hint)
     if not isinstance(values, dict) or not isinstance(values.get("model_type"), str):
         raise ParameterError(
             f"{config}: not a transformers model configuration (no 'model_type'); {hint}"
