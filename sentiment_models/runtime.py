@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sentiment_models.errors import BenchError
 
@@ -137,3 +138,15 @@ def timed_phase() -> Iterator[None]:
 def wait_untimed() -> None:
     """Return when no timed phase runs (at once, when none does)."""
     _UNTIMED.wait()
+
+
+def share_untimed(context: Any = None, event: Any = None) -> Any:
+    """Make the marker of timed phases one that other processes see: ``event`` (made by the
+    parent, in a child) or a new event of the multiprocessing ``context``; returns it."""
+    global _UNTIMED
+    if event is None:
+        event = context.Event()
+        if _UNTIMED.is_set():
+            event.set()
+    _UNTIMED = event
+    return event

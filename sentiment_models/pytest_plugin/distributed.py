@@ -94,6 +94,7 @@ class ResultsCollector:
         session = self.session
         try:
             unavailable = session.preflight(names)
+            session.connect_tracking(wait=False)  # checked while the data loads
             session.prepare()
             session.connect_tracking()
         except BenchError as error:  # stops the session as in a serial run, workers and all

@@ -170,6 +170,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             session.check_stores()
             if session.worker == "main":
                 check_benchmark_outputs(config)
+            session.connect_tracking(wait=False)  # checked while the data loads
             session.prepare()
             session.connect_tracking()
     except BenchError as error:

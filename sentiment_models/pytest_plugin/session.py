@@ -309,8 +309,9 @@ class BenchSession:
         self.prepare()
         return self._seed_splits.get(seed, self.splits)
 
-    def connect_tracking(self) -> None:
-        self.tracker.connect()
+    def connect_tracking(self, wait: bool = True) -> None:
+        """Check the tracking store (``wait=False``: begin the check, see ``Tracker``)."""
+        self.tracker.connect(wait)
 
     def start_tracking(self, key: str = "") -> None:
         """Open the session run (tagged ``key``); on an xdist worker, join the one the
@@ -623,7 +624,7 @@ class BenchSession:
             for key, state in self.cases.items():  # e.g. only the train phase was selected
                 if state.outcomes:
                     self._log(key)
-            self.tracker.flush()  # the cases logged in the background, before any table
+            # cases still being logged in the background go on while the tables are written
             notes = self._write_results(interrupted) if self.worker == "main" else []
         except BaseException:
             self.tracker.finish([], interrupted, failed=True)
@@ -794,14 +795,20 @@ class BenchSession:
     def _tracker(self) -> Tracker:
         if self.config.tracking.no_mlflow:
             return NullTracker()
-        from sentiment_models.tracking.mlflow_tracker import MlflowTracker
         from sentiment_models.tracking.uri import resolve_uri, uri_source
 
         tracking = self.config.tracking
-        return MlflowTracker(
-            resolve_uri(tracking.mlflow_uri, self.rootdir),
-            tracking.mlflow_experiment,
-            register=tracking.mlflow_register,
-            source=uri_source(tracking.mlflow_uri),
-            notify=lambda line: self.notify(line),
-        )
+        settings = {
+            "uri": resolve_uri(tracking.mlflow_uri, self.rootdir),
+            "experiment": tracking.mlflow_experiment,
+            "register": tracking.mlflow_register,
+            "source": uri_source(tracking.mlflow_uri),
+        }
+        if self.worker == "main":  # logging runs in a process of its own, on another core
+            from sentiment_models.tracking.process import TrackingProcess
+
+            return TrackingProcess(settings)
+        from sentiment_models.tracking.mlflow_tracker import MlflowTracker
+
+        # an xdist worker logs in the foreground: its case's outcome carries the runs
+        return MlflowTracker(**settings, notify=lambda line: self.notify(line))

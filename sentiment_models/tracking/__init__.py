@@ -47,8 +47,9 @@ class Tracker(Protocol):
     failures: list[str]
     """What could not be logged (the session ends non-zero when any)."""
 
-    def connect(self) -> None:
-        """Check the store before any training (raises TrackingError); idempotent."""
+    def connect(self, wait: bool = True) -> None:
+        """Check the store before any training (raises TrackingError); idempotent. With
+        ``wait=False`` the check may only begin: a later ``connect()`` gives its outcome."""
 
     def start(
         self,
@@ -102,7 +103,7 @@ class NullTracker:
         self.seconds = 0.0
         self.failures: list[str] = []
 
-    def connect(self) -> None:
+    def connect(self, wait: bool = True) -> None:
         return None
 
     def start(self, **facts: Any) -> None:

@@ -96,10 +96,10 @@ class MlflowTracker:
         self._pending: list[Future[None]] = []
 
     # -- session --------------------------------------------------------------------------
-    def connect(self) -> None:
+    def connect(self, wait: bool = True) -> None:
         """Check the store and select the experiment; raises TrackingError before any training.
-        Connects once: later calls do nothing."""
-        if self.client is not None:
+        Connects once: later calls do nothing (and ``wait=False`` waits for the next one)."""
+        if self.client is not None or not wait:
             return
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
