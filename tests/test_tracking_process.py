@@ -104,7 +104,9 @@ def test_a_child_that_dies_is_a_failure_reported_not_a_hang(tmp_path):
     notes = tracker.finish([], interrupted=False)
     assert time.monotonic() - started < 10
     assert any("the tracking process stopped (exit code -9)" in line for line in tracker.failures)
-    assert any(line.startswith("MLflow: NOT logged: the tracking process stopped") for line in notes)
+    assert any(
+        line.startswith("MLflow: NOT logged: the tracking process stopped") for line in notes
+    )
 
 
 def test_the_child_ends_when_the_session_is_killed(tmp_path):
@@ -160,3 +162,22 @@ def _threading_event():
     event = threading.Event()
     event.set()
     return event
+
+
+def test_a_variant_that_cannot_describe_itself_is_still_logged(pytester, bench_dir, tmp_path):
+    import mlflow
+
+    from tests.test_faults import BROKEN_VARIANT
+
+    pytester.makeconftest(BROKEN_VARIANT)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = [a for a in bench_dir if a != "--no-mlflow"]
+    result = pytester.runpytest_subprocess(*args, "-k", "broken", "--mlflow-uri", uri)
+    result.assert_outcomes(passed=1, failed=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output and "NOT logged" not in output
+    client = mlflow.MlflowClient(uri)
+    experiment = client.get_experiment_by_name("sentiment-bench")
+    runs = client.search_runs([experiment.experiment_id], "attributes.run_name = 'broken-seed0'")
+    assert [run.data.tags["outcome"] for run in runs] == ["failed"]
+    assert "cannot describe myself" in runs[0].data.tags["error.evaluate"]

@@ -9,7 +9,9 @@ CPU-heavy steps (plots, packaging the model) hold off while a timed phase runs, 
 do not slow what is measured. ``flush``
 waits for them, and the session flushes before it writes its tables and closes its run, so
 nothing is lost and every failure is reported. An xdist worker logs in the foreground: the
-controller learns the case's runs and model versions from its outcome."""
+controller learns the case's runs and model versions from its outcome. The session's own
+tracker runs in a child process (``tracking.process``), so that none of this competes with the
+cases for the session's interpreter lock."""
 
 from __future__ import annotations
 

@@ -68,14 +68,16 @@ class VariantSnapshot:
 
     @classmethod
     def of(cls, variant: Any) -> VariantSnapshot:
+        """A variant that cannot describe itself (its case failed for it) is logged without
+        its description or parameters."""
         return cls(
             name=variant.name,
-            classes_=variant.classes_,
+            classes_=getattr(variant, "classes_", None),
             requirements=tuple(variant.requirements),
             search_results=variant.search_results,
-            description=variant.describe(),
-            parameters=variant.hyperparameters(),
-            preprocessing=variant.preprocessing_config(),
+            description=_taken(variant.describe, {}),
+            parameters=_taken(variant.hyperparameters, {}),
+            preprocessing=_taken(variant.preprocessing_config, {}),
         )
 
     def describe(self) -> Any:
@@ -86,6 +88,13 @@ class VariantSnapshot:
 
     def preprocessing_config(self) -> dict[str, Any]:
         return self.preprocessing
+
+
+def _taken(method: Any, default: Any) -> Any:
+    try:
+        return method()
+    except Exception:
+        return default
 
 
 class TrackingProcess:
@@ -288,7 +297,8 @@ def _warm_up() -> None:
     matplotlib.use("Agg")
     for module in WARM_UP:
         runtime.wait_untimed()
-        importlib.import_module(module)
+        with contextlib.suppress(Exception):  # only a head start: logging imports it anyway
+            importlib.import_module(module)
     runtime.wait_untimed()
     with contextlib.suppress(Exception):  # a private helper: a later MLflow may lack it
         from mlflow.utils.requirements_utils import _init_packages_to_modules_map
