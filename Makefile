@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_ARGS ?=
 TEST_ARGS ?=
+# the CI accuracy gate: the quick profile, one seed, against the committed baseline
+GATE := --bench-profile quick --gate --no-mlflow --results-dir .cache/ci-quick --train-score-rows 1000
 
 .PHONY: setup bench test unit gate lint clean
 
@@ -30,14 +32,13 @@ bench: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest tests -n 2 $(TEST_ARGS)
-	$(BIN)/pytest bench --bench-profile quick --gate --no-mlflow --results-dir .cache/ci-quick \
-		--train-score-rows 1000
+	$(BIN)/pytest bench $(GATE)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests -m "not integration"
 
 gate: $(STAMP)
-	$(BIN)/pytest bench --bench-profile quick --gate --no-mlflow --results-dir .cache/ci-quick
+	$(BIN)/pytest bench $(GATE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
