@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
@@ -134,3 +135,20 @@ def make_result(
         classes=CLASSES,
         items={test_digest: encode_items(item_labels())},
     )
+
+
+def bench_arguments(base: list[str], extra: list[str], *, tracking: bool = False) -> list[str]:
+    """``base`` (the ``bench_dir`` fixture's arguments) then ``extra``, where an option that
+    ``extra`` gives (``--data-path``, ``--results-dir``) replaces ``base``'s; with
+    ``tracking``, without ``--no-mlflow``, and with a store of its own unless ``extra`` or
+    the environment names one."""
+    args = list(base)
+    for option in ("--data-path", "--results-dir"):
+        if option in extra and option in args:
+            index = args.index(option)
+            del args[index : index + 2]
+    if tracking:
+        args.remove("--no-mlflow")
+        if "--mlflow-uri" not in extra and "MLFLOW_TRACKING_URI" not in os.environ:
+            extra = ["--mlflow-uri", "sqlite:///x.db", *extra]
+    return [*args, *extra]

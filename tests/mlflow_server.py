@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +22,49 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class _Misbehaving(http.server.BaseHTTPRequestHandler):
+    """``/health`` answers 200 (500 in mode ``down``); the rest 500, or nothing for a minute
+    in mode ``slow``."""
+
+    mode = "500"
+
+    def do_GET(self) -> None:
+        if self.path.endswith("/health") and self.mode != "down":
+            self._answer(200, b"OK")
+        elif self.mode == "slow":
+            time.sleep(60)
+        else:
+            self._answer(500, b"internal error")
+
+    do_POST = do_GET
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True  # a slow answer never holds the test at close
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def serve_http(mode: str) -> _Server:
+    """A real HTTP server on a free loopback port that misbehaves as ``mode`` says (``500``,
+    ``slow``, ``down``: see ``_Misbehaving``), served from a thread; ``close()`` stops it."""
+    handler = type("Handler", (_Misbehaving,), {"mode": mode})
+    server = _Server(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:

@@ -15,13 +15,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BENCH_FILE
-from tests.helpers import write_csv
-from tests.mlflow_server import model_server
+from tests.helpers import bench_arguments, write_csv
+from tests.mlflow_server import free_port, model_server, serve_http
 
 pytestmark = [pytest.mark.fault, pytest.mark.integration]
 
@@ -405,38 +407,6 @@ DATA_FAULTS = {
         lambda f: ["--predict-file", "/dev/zero"],
         "--predict-file /dev/zero: expected a regular file, found a special file*",
     ),
-    # -- the tracking store, set by the option or by MLFLOW_TRACKING_URI
-    "tracking uri from the environment without scheme": (
-        lambda f: ([], {"MLFLOW_TRACKING_URI": "garbage"}),
-        "MLFLOW_TRACKING_URI garbage: no scheme*",
-    ),
-    "tracking store in an unwritable place": (
-        lambda f: ([], {"MLFLOW_TRACKING_URI": "sqlite:////proc/bench/x.db"}),
-        "MLFLOW_TRACKING_URI sqlite:////proc/bench/x.db: cannot open experiment*cannot create*",
-    ),
-    "tracking store not a database": (
-        lambda f: (
-            _file(f, "n.db", "not a database")[:0],
-            {"MLFLOW_TRACKING_URI": f"sqlite:///{f / 'n.db'}"},
-        ),
-        "MLFLOW_TRACKING_URI sqlite:///*n.db: cannot open experiment*file is not a database*",
-    ),
-    "tracking store a folder": (
-        lambda f: (f / "d.db").mkdir() or ["--mlflow-uri", f"sqlite:///{f / 'd.db'}"],
-        "--mlflow-uri sqlite:///*d.db: cannot open experiment*not a file*",
-    ),
-    "tracking file store": (
-        lambda f: ([], {"MLFLOW_TRACKING_URI": f"file://{f / 'mlruns'}"}),
-        "MLFLOW_TRACKING_URI file://*: cannot open experiment*",
-    ),
-    "tracking experiment deleted": (
-        _deleted_experiment,
-        "--mlflow-experiment gone: the experiment is deleted*mlflow experiments restore*",
-    ),
-    "tracking server never answers": (
-        _silent_server,
-        "--mlflow-uri http://127.0.0.1:*: the tracking server does not answer (no answer within*",
-    ),
 }
 
 
@@ -466,18 +436,10 @@ def test_bad_input_stops_before_training_and_keeps_results(
     extra, env = made if isinstance(made, tuple) else (made, {})
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    args = [arg for arg in bench_dir if arg != "--no-mlflow"]  # the store is checked too
-    if "--data-path" in extra and "--data-path" in args:
-        index = args.index("--data-path")
-        del args[index : index + 2]
-    if "--mlflow-uri" not in extra and "MLFLOW_TRACKING_URI" not in env:
-        extra = ["--mlflow-uri", "sqlite:///x.db", *extra]
-    if "--results-dir" in extra:
-        index = args.index("--results-dir")
-        del args[index : index + 2]
+    args = bench_arguments(bench_dir, extra, tracking=True)  # the store is checked too
     started = time.monotonic()
     try:
-        result = pytester.runpytest_inprocess(*args, *extra)
+        result = pytester.runpytest_inprocess(*args)
     finally:
         while _OPEN:
             _OPEN.pop().close()
@@ -489,6 +451,160 @@ def test_bad_input_stops_before_training_and_keeps_results(
     assert "Traceback" not in output and "INTERNALERROR" not in output
     after = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
     assert after == before, "a refused session must not touch the results"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A session refused after something was started for it (the tracking process, xdist
+    workers): ``make`` builds the arguments and environment in a folder; ``message`` is the
+    error's fnmatch pattern."""
+
+    make: Callable[[Path], tuple[list[str], dict[str, str]]]
+    message: str
+    workers: int = 0
+    """``-n`` workers (0: a serial session)."""
+
+
+EXIT_BOUND = 60.0
+"""Seconds within which a refused session's process must have exited (it takes 4 to 15 s
+here; before the fix of the tracking process it never exited)."""
+
+
+def _uri(uri: str) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+    return lambda folder: (["--mlflow-uri", uri], {})
+
+
+def _env(uri: str) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+    return lambda folder: ([], {"MLFLOW_TRACKING_URI": uri})
+
+
+def _answering(mode: str) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+    """A real HTTP server on loopback (closed with the test) whose ``/health`` answers
+    200 and the rest ``mode``: ``500``, or ``slow`` (no answer for a minute); with ``mode``
+    ``down``, ``/health`` answers 500 too."""
+
+    def make(folder: Path) -> tuple[list[str], dict[str, str]]:
+        server = serve_http(mode)
+        _OPEN.append(server)
+        return ["--mlflow-uri", f"http://127.0.0.1:{server.server_address[1]}"], {}
+
+    return make
+
+
+def _with_store(make_args) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+    """A refusal of the data or the settings, with a working store: the tracking process is
+    running when the session is refused."""
+
+    def make(folder: Path) -> tuple[list[str], dict[str, str]]:
+        made = make_args(folder)
+        args, env = made if isinstance(made, tuple) else (made, {})
+        return ["--mlflow-uri", f"sqlite:///{folder / 'ok.db'}", *args], env
+
+    return make
+
+
+REFUSALS = {
+    "tracking server refuses connections": Refusal(
+        lambda f: (["--mlflow-uri", f"http://127.0.0.1:{free_port()}"], {}),
+        "--mlflow-uri http://127.0.0.1:*: the tracking server does not answer (*refused*",
+    ),
+    "tracking server never answers": Refusal(
+        lambda f: (_silent_server(f), {}),
+        "--mlflow-uri http://127.0.0.1:*: the tracking server does not answer (no answer within*",
+    ),
+    "tracking server health 500": Refusal(
+        _answering("down"), "--mlflow-uri http://127.0.0.1:*: /health answered 500"
+    ),
+    "tracking server api 500": Refusal(
+        _answering("500"),
+        "--mlflow-uri http://127.0.0.1:*: cannot open experiment*(the server answered HTTP 500*",
+    ),
+    "tracking server api too slow": Refusal(
+        _answering("slow"),
+        "--mlflow-uri http://127.0.0.1:*: cannot open experiment*did not answer within 10 s*",
+    ),
+    "tracking uri from the environment without scheme": Refusal(
+        _env("garbage"), "MLFLOW_TRACKING_URI garbage: no scheme*"
+    ),
+    "tracking store in an unwritable place": Refusal(
+        _env("sqlite:////proc/bench/x.db"),
+        "MLFLOW_TRACKING_URI sqlite:////proc/bench/x.db: cannot open experiment*cannot create*",
+    ),
+    "tracking store not a database": Refusal(
+        lambda f: (
+            _file(f, "n.db", "not a database")[:0],
+            {"MLFLOW_TRACKING_URI": f"sqlite:///{f / 'n.db'}"},
+        ),
+        "MLFLOW_TRACKING_URI sqlite:///*n.db: cannot open experiment*file is not a database*",
+    ),
+    "tracking store a folder": Refusal(
+        lambda f: ((f / "d.db").mkdir() or ["--mlflow-uri", f"sqlite:///{f / 'd.db'}"], {}),
+        "--mlflow-uri sqlite:///*d.db: cannot open experiment*not a file*",
+    ),
+    "tracking file store": Refusal(
+        lambda f: ([], {"MLFLOW_TRACKING_URI": f"file://{f / 'mlruns'}"}),
+        "MLFLOW_TRACKING_URI file://*: cannot open experiment*",
+    ),
+    "tracking experiment deleted": Refusal(
+        lambda f: (_deleted_experiment(f), {}),
+        "--mlflow-experiment gone: the experiment is deleted*mlflow experiments restore*",
+    ),
+    "bad data while the tracking process checks the store": Refusal(
+        _with_store(lambda f: _rows(f, [("fine", "positive")])),
+        "*bad.csv*: only one class ('positive', 1 rows); a classifier needs at least two",
+    ),
+    "tracking server refuses connections, two workers": Refusal(
+        lambda f: (["--mlflow-uri", f"http://127.0.0.1:{free_port()}"], {}),
+        "--mlflow-uri http://127.0.0.1:*: the tracking server does not answer (*refused*",
+        workers=2,
+    ),
+    "file store, two workers": Refusal(
+        lambda f: ([], {"MLFLOW_TRACKING_URI": f"file://{f / 'mlruns'}"}),
+        "MLFLOW_TRACKING_URI file://*: cannot open experiment*",
+        workers=2,
+    ),
+    "bad data, two workers, tracking on": Refusal(
+        _with_store(lambda f: _rows(f, [("fine", "positive")])),
+        "*bad.csv*: only one class ('positive', 1 rows); a classifier needs at least two",
+        workers=2,
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", list(REFUSALS))
+def test_a_refused_session_exits_in_seconds(
+    fault, pytester, bench_dir, tmp_path, finished_results, monkeypatch
+):
+    """A session refused after its tracking process (or its workers) started is a real
+    process that prints one message, exits 4 within ``EXIT_BOUND`` and changes no result,
+    leaving no process behind."""
+    results = pytester.path / "results"
+    shutil.copytree(finished_results, results)
+    before = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
+    refusal = REFUSALS[fault]
+    extra, env = refusal.make(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    args = bench_arguments(bench_dir, extra, tracking=True)
+    if refusal.workers:
+        args += ["-n", str(refusal.workers)]
+    started = time.monotonic()
+    try:
+        result = pytester.runpytest_subprocess(*args, "-k", "vader", timeout=EXIT_BOUND)
+    except pytester.TimeoutExpired:
+        pytest.fail(f"the refused session had not exited after {EXIT_BOUND:g} s")
+    finally:
+        while _OPEN:
+            _OPEN.pop().close()
+    seconds = time.monotonic() - started
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 4, output[-3000:]
+    result.stderr.fnmatch_lines([_glob(f"ERROR: {refusal.message}")])
+    assert "Traceback" not in output and "INTERNALERROR" not in output
+    assert "training on" not in output
+    after = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
+    assert after == before, "a refused session must not touch the results"
+    print(f"{fault}: refused and exited in {seconds:.1f} s")
 
 
 def test_empty_rows_are_dropped_counted_and_reported(pytester, bench_dir, tiny_rows):

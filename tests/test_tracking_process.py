@@ -72,13 +72,15 @@ def test_a_store_that_cannot_be_reached_stops_the_session_with_the_same_message(
     uri = f"http://bob:hunter2@127.0.0.1:{free_port()}"
     tracker = TrackingProcess(_settings(uri))
     tracker.connect(wait=False)
+    child = tracker._process.pid
     started = time.monotonic()
     with pytest.raises(TrackingError) as error:
         tracker.connect()
     message = str(error.value)
     assert "bob:***@127.0.0.1" in message and "hunter2" not in message
     assert "tracking.no_mlflow" in message  # still a field reference: the plugin shows its flag
-    assert tracker.finish([], interrupted=False) == []  # no session run: the child just ends
+    assert tracker._process is None and not _alive(child)  # refused: the child is ended at once
+    assert tracker.finish([], interrupted=False) == []
     assert time.monotonic() - started < 30
 
 
@@ -91,6 +93,37 @@ def test_a_session_that_stops_before_its_first_case_ends_the_child_at_once(tmp_p
     assert time.monotonic() - started < 5
     time.sleep(0.5)
     assert not _alive(child)
+
+
+def test_a_connected_child_with_no_session_run_ends_although_it_ignores_sigterm(tmp_path):
+    """Connected (its SIGTERM handler set, warming up): a session refused now, e.g. by its
+    data, ends the child with a stop call or SIGKILL, not SIGTERM, which it ignores."""
+    tracker = TrackingProcess(_settings(f"sqlite:///{tmp_path / 'mlflow.db'}"))
+    tracker.connect()
+    child = tracker._process.pid
+    started = time.monotonic()
+    assert tracker.finish([], interrupted=False) == []
+    assert time.monotonic() - started < 10
+    assert not _alive(child)
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["connected", "session run open"])
+def test_an_interpreter_that_exits_without_finish_does_not_wait_for_the_child(tmp_path, started):
+    """A session that never reaches ``finish`` (a crash, another plugin's error) still exits:
+    the child is ended at exit, before multiprocessing would wait for it."""
+    script = (
+        "from sentiment_models.tracking.process import TrackingProcess\n"
+        f"t = TrackingProcess({{'uri': 'sqlite:///{tmp_path / 'm.db'}', 'experiment': 'x'}})\n"
+        "t.connect()\n"
+        + ("t.start(facts={}, tags={}, datasets={})\n" if started else "")
+        + "print(t._process.pid, flush=True)\n"
+    )
+    begun = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert time.monotonic() - begun < 60
+    assert not _alive(int(done.stdout.split()[0]))
 
 
 def test_a_child_that_dies_is_a_failure_reported_not_a_hang(tmp_path):

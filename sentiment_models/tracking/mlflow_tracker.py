@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +40,9 @@ CHAMPION = "champion"
 PARENT = "mlflow.parentRunId"
 SESSION_KEY = "bench.session_key"
 JOIN_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 10.0
+"""Seconds the store's first answers may take (``/health``, the experiment) before the
+session is refused; MLflow's own timeout and retries apply to every later call."""
 BATCH_LIMITS = {"metrics": 1000, "params": 100, "tags": 100}
 """The most of each that one ``log_batch`` request may carry (MLflow's limits)."""
 UPLOADS = 4
@@ -106,12 +110,14 @@ class MlflowTracker:
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
         started = time.perf_counter()
-        check_reachable(self.uri, source=self.source)
+        check_reachable(self.uri, timeout=CONNECT_TIMEOUT, source=self.source)
         import mlflow
 
         mlflow.set_tracking_uri(self.uri)
         try:
-            with _store_lock(self.uri, self.notify):  # one process at a time creates the schema
+            # one process at a time creates the schema; a store that does not answer is
+            # refused in seconds, not after the retries that later calls are allowed
+            with _store_lock(self.uri, self.notify), _quick_requests():
                 self.client = mlflow.MlflowClient(self.uri)
                 self.experiment_id = self._experiment_id()
         except TrackingError:
@@ -120,7 +126,7 @@ class MlflowTracker:
             detail = (
                 error.render()
                 if isinstance(error, BenchError)
-                else f"{type(error).__name__}: {error}".splitlines()[0]
+                else _http_reason(str(error)) or f"{type(error).__name__}: {error}".splitlines()[0]
             )
             raise TrackingError(
                 f"{self.source} {mask(self.uri)}: cannot open experiment {self.experiment!r} "
@@ -551,6 +557,33 @@ def _store_lock(
     if database.exists() and not database.is_file():
         raise StoreError(f"{database}: not a file; give the path of a SQLite database file")
     return held_lock(Path(f"{database}.lock"), notify=notify, wait=300)
+
+
+def _http_reason(message: str) -> str:
+    """What an MLflow request's failure message says of the server, in a few words (its own
+    message is a long chain of urllib3 errors); empty when it is not an HTTP failure."""
+    if (status := re.search(r"too many (\d{3}) error responses", message)) is not None:
+        return f"the server answered HTTP {status.group(1)}; see its log"
+    if "ReadTimeout" in message or "Read timed out" in message:
+        return f"the server did not answer within {CONNECT_TIMEOUT:g} s"
+    return ""
+
+
+@contextlib.contextmanager
+def _quick_requests():
+    """MLflow's HTTP calls inside: one try each, ``CONNECT_TIMEOUT`` seconds (MLflow reads
+    these variables at every request)."""
+    names = ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update(dict(zip(names, ("0", f"{CONNECT_TIMEOUT:g}"), strict=True)))
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _artifact_location(uri: str, experiment: str) -> str | None:

@@ -9,10 +9,13 @@ check runs while the session loads its data: the result is awaited before the se
 opens), ``flush`` waits for every case, and ``finish`` brings back the failures and the notes.
 The child holds off its heavy steps while a timed phase runs here, as a thread would: the
 marker of timed phases is an event both processes see (``runtime.share_untimed``). The child
-ignores Ctrl-C (the terminal sends it to both): the session ends its run as killed itself."""
+ignores Ctrl-C and SIGTERM (the terminal or a CI runner sends them to both): the session ends
+its run as killed itself. So the child is ended by a stop call, else killed (SIGKILL): never
+by SIGTERM, which it would ignore while the session waits for it."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import multiprocessing
@@ -37,6 +40,8 @@ STOP = "stop"
 """The call that ends the child."""
 STOP_WAIT = 30.0
 """Seconds ``finish`` gives the child to end after its last answer."""
+QUIT_WAIT = 2.0
+"""Seconds a child with nothing left to log (no session run, or refused) gets to stop."""
 WARM_UP = (
     "matplotlib.pyplot",
     "mlflow.pyfunc",
@@ -129,7 +134,11 @@ class TrackingProcess:
             self._spawn()
             self._connect_call = self._send("connect")
         if wait:
-            self._answer(self._connect_call)
+            try:
+                self._answer(self._connect_call)
+            except BaseException:  # refused (or interrupted): nothing will be logged
+                self._end(QUIT_WAIT)
+                raise
 
     def start(self, **arguments: Any) -> None:
         self._answer(self._connect_call)
@@ -164,11 +173,9 @@ class TrackingProcess:
             return []
         if self._started:
             self._sync(self._answer(self._send("finish", list(files), interrupted, failed)))
-            self._send(STOP)
-            self._process.join(timeout=STOP_WAIT)
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process = None
+            self._end(STOP_WAIT)
+        else:
+            self._end(QUIT_WAIT)
         return [
             f"{line}; logged by a separate process, the session waited {self.seconds:.1f} s "
             "for it in all"
@@ -189,7 +196,29 @@ class TrackingProcess:
             daemon=True,  # ended with the session, whatever happens to it
         )
         self._process.start()
+        # a session that never reaches finish (a crash, an error in another plugin) must not
+        # wait at exit for a child that ignores SIGTERM (multiprocessing's own exit handler
+        # terminates, then joins its children): end it first (atexit runs the last added first)
+        atexit.register(self._end, 0.0)
         self.seconds += time.perf_counter() - started
+
+    def _end(self, wait: float) -> None:
+        """End the child: a stop call and ``wait`` seconds to take it (it may be busy with a
+        call, e.g. a slow store's check), then SIGKILL. Idempotent."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        atexit.unregister(self._end)
+        if process.is_alive():
+            with contextlib.suppress(Exception):  # a queue already closed or broken
+                self._calls.put((STOP, (), {}))
+            process.join(timeout=wait)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=QUIT_WAIT)
+        with contextlib.suppress(Exception):
+            self._calls.cancel_join_thread()  # a call the child never read is dropped
+            self._calls.close()
 
     def _send(self, method: str, *arguments: Any, **named: Any) -> int:
         """Queue a call (pickled by the queue's own thread); returns its number."""
