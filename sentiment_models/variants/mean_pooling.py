@@ -10,6 +10,9 @@ head in ``classifier.safetensors``. torch is imported with this module: import i
 
 from __future__ import annotations
 
+import contextlib
+import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +85,35 @@ class MeanPoolingClassifier(torch.nn.Module):
 
             model.classifier.load_state_dict(load_file(str(folder / HEAD_FILE)))
         return model
+
+
+@contextlib.contextmanager
+def thread_invariant_layer_norms(model: torch.nn.Module) -> Iterator[None]:
+    """Inside, every ``LayerNorm`` of ``model`` computes with elementary tensor operations.
+
+    torch's fused LayerNorm backward sums the weight and bias gradients over the rows in one
+    chunk per thread, so the fine-tuned weights differ in their last bits between 1 and 2
+    threads. The float model's predictions absorb that; its int8 quantisation does not (a
+    weight tensor's scale comes from its largest value, and every weight is rounded to it), so
+    ``minilm-finetuned-int8`` changed 1-2% of its predictions with the thread count. The
+    elementary operations' gradients are summed in the same order whatever the threads."""
+    patched = [
+        module
+        for module in model.modules()
+        if isinstance(module, torch.nn.LayerNorm) and len(module.normalized_shape) == 1
+    ]
+    for module in patched:
+        module.forward = types.MethodType(_layer_norm, module)
+    try:
+        yield
+    finally:
+        for module in patched:
+            del module.forward  # the class's fused forward again
+
+
+def _layer_norm(self: torch.nn.LayerNorm, hidden: torch.Tensor) -> torch.Tensor:
+    centred = hidden - hidden.mean(-1, keepdim=True)
+    normed = centred * torch.rsqrt(centred.square().mean(-1, keepdim=True) + self.eps)
+    if self.weight is not None:
+        normed = normed * self.weight
+    return normed + self.bias if self.bias is not None else normed

