@@ -65,13 +65,31 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+VECTOR_FLAGS = ("sse4_2", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16")
+"""CPU features that choose the kernels of numpy, torch (fbgemm's int8 paths among them) and
+TensorFlow: results made on CPUs that differ in these may differ in their last bits."""
+
+
 def machine() -> dict[str, str]:
     return {
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "processor": platform.machine(),
         "cpus": str(os.cpu_count()),
+        "vector_flags": " ".join(vector_flags()) or "unknown",
     }
+
+
+@cache
+def vector_flags() -> tuple[str, ...]:
+    """The ``VECTOR_FLAGS`` this CPU has (Linux's ``/proc/cpuinfo``; empty elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return ()
+    line = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    present = set(line.partition(":")[2].split())
+    return tuple(flag for flag in VECTOR_FLAGS if flag in present)
 
 
 def utc_now() -> str:
