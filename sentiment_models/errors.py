@@ -1,6 +1,8 @@
-"""The library's error base: messages refer to configuration fields as ``{section.name}``
-(e.g. ``{split.sample_size}``), so the pytest plugin can show each as its flag
-(``--sample-size``) while library users see the field's name."""
+"""Every error the harness raises on purpose, under one root, :class:`BenchError`: bad input or
+settings, a store that cannot be used. Anything else that escapes is a bug, and the plugin lets
+it show as one. Messages refer to configuration fields as ``{section.name}`` (e.g.
+``{split.sample_size}``), so the pytest plugin can show each as its flag (``--sample-size``)
+while library users see the field's name."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ def render_fields(text: str, name: Callable[[str], str] = lambda path: path) -> 
     return FIELD_REFERENCE.sub(lambda match: name(match.group(1)), text)
 
 
-class BenchError(ValueError):
+class BenchError(Exception):
     """Bad input or settings: what was wrong, where (field, file, row) and what to do."""
 
     def render(self, name: Callable[[str], str] = lambda path: path) -> str:
@@ -38,6 +40,39 @@ class FieldError(BenchError):
             repr(text) if isinstance(value, str) and (not text or text != text.strip()) else text
         )
         super().__init__(f"{{{field_path}}} {shown}: {problem}")
+
+
+class ParameterError(BenchError):
+    """An unknown, badly typed or out-of-range variant hyper-parameter."""
+
+
+class DataError(BenchError):
+    """Bad input data: says what was wrong, where (file, row, option) and what was expected."""
+
+
+class EmbeddingError(BenchError):
+    """Word vectors that cannot be used: says which file or option, and why."""
+
+
+class DeviceError(BenchError):
+    """A device was asked for that this process cannot use."""
+
+
+class StoreError(BenchError):
+    """A results folder, results store or baseline that cannot be read or written: which
+    file, what is wrong, what to do."""
+
+
+class ModelError(BenchError):
+    """A saved model folder that cannot be loaded: which file, and why."""
+
+
+class MergeError(BenchError):
+    """Shards that cannot be merged (missing, empty, or made on other data or code)."""
+
+
+class TrackingError(BenchError):
+    """The tracking store cannot be used; the message names the (masked) URI."""
 
 
 def read_json(path: Path, error: type[BenchError], fix: str) -> Any:

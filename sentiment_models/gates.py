@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sentiment_models.errors import read_json
-from sentiment_models.reporting.store import StoreError, atomic_write, held_lock
+from sentiment_models.errors import StoreError, read_json
+from sentiment_models.reporting.store import atomic_write, held_lock
 from sentiment_models.results import CaseResult, EvaluateResult, class_indices, decode_items
 from sentiment_models.statistics import Runs, drop_test
 

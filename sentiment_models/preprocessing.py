@@ -15,6 +15,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from sentiment_models.errors import ParameterError
+
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@(?!URL\b)\w+")
 _HASHTAG = re.compile(r"#(\w+)")
@@ -54,7 +56,9 @@ class TweetPreprocessor(TransformerMixin, BaseEstimator):
     def fit(self, texts: Iterable[str] | None = None, y: object = None) -> TweetPreprocessor:
         """Nothing to learn; checks the configuration."""
         if self.normalizer not in NORMALIZERS:
-            raise ValueError(f"normalizer must be one of {NORMALIZERS}, not {self.normalizer!r}")
+            raise ParameterError(
+                f"normalizer must be one of {NORMALIZERS}, not {self.normalizer!r}"
+            )
         return self
 
     def transform(self, texts: Iterable[str]) -> np.ndarray:

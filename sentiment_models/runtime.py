@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sentiment_models.errors import BenchError
+from sentiment_models.errors import DeviceError
 
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -20,10 +20,6 @@ THREAD_VARIABLES = (
     "OPENBLAS_NUM_THREADS",
     "TF_NUM_INTRAOP_THREADS",
 )
-
-
-class DeviceError(BenchError):
-    """A device was asked for that this process cannot use."""
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 
 from sentiment_models.config import BenchConfig, SplitConfig, all_options, option_for
-from sentiment_models.errors import BenchError, FieldError
+from sentiment_models.errors import BenchError, FieldError, ParameterError
 from sentiment_models.pytest_plugin.mlproject import project_parameters, render_mlproject
 from sentiment_models.pytest_plugin.options import flag_name
 from sentiment_models.variants import (
-    ParameterError,
     SentimentVariant,
     VariantDescription,
     create_variant,
@@ -158,7 +157,7 @@ def test_variants_register_from_outside_the_package(monkeypatch):
     register_variant("echo", Echo)
     assert variant_names()[-1] == "echo" and variant_class("echo") is Echo
     assert create_variant("echo", weight="2").params["weight"] == 2.0
-    with pytest.raises(ValueError, match="no paths"):
+    with pytest.raises(ParameterError, match="no paths"):
         register_variant("../evil", Echo)
     with pytest.raises(ParameterError, match="built in"):
         register_variant("simple", Echo)

@@ -17,10 +17,11 @@ import pytest
 
 from sentiment_models import runtime
 from sentiment_models.config import parse_shard, shard_spec
+from sentiment_models.errors import MergeError
 from sentiment_models.pytest_plugin.distributed import _host
 from sentiment_models.pytest_plugin.scheduling import VariantScheduling
 from sentiment_models.pytest_plugin.session import shard_members
-from sentiment_models.reporting.merge import MergeError, merge_shards
+from sentiment_models.reporting.merge import merge_shards
 from sentiment_models.reporting.store import update_results
 from sentiment_models.results import SessionInfo, origin_differences
 from sentiment_models.variants import variant_names

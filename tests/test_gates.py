@@ -7,7 +7,7 @@ import pytest
 
 from sentiment_models.config import RunConfig
 from sentiment_models.data import DatasetSplits, LabelledTexts
-from sentiment_models.errors import FieldError
+from sentiment_models.errors import FieldError, StoreError
 from sentiment_models.gates import Gate, read_baseline, read_floors, update_baseline
 from sentiment_models.profiles import PROFILES, get_profile, profile_params
 from sentiment_models.reporting.tradeoff import pareto_front, render_tradeoff
@@ -131,7 +131,7 @@ def test_floors_are_read_from_pyproject(tmp_path):
     )
     assert read_floors(path) == {"*": {"accuracy": 0.4}, "linear": {"accuracy": 0.7}}
     path.write_text("[tool.sentiment-bench.floors]\nlinear = 0.7\n")
-    with pytest.raises(ValueError, match="expected a table of metric = number"):
+    with pytest.raises(StoreError, match="expected a table of metric = number"):
         read_floors(path)
     assert read_floors(tmp_path / "absent.toml") == {}
 

@@ -2,6 +2,7 @@ import pickle
 
 import pytest
 
+from sentiment_models.errors import ParameterError
 from sentiment_models.preprocessing import TweetPreprocessor
 
 
@@ -48,7 +49,7 @@ def test_stemming_and_lemmatisation():
 
 
 def test_unknown_normalizer_is_refused():
-    with pytest.raises(ValueError, match="normalizer must be one of"):
+    with pytest.raises(ParameterError, match="normalizer must be one of"):
         TweetPreprocessor(normalizer="porter").fit()
 
 

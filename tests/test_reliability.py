@@ -12,8 +12,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sentiment_models.data.base import DataError, LabelledTexts
+from sentiment_models.data.base import LabelledTexts
 from sentiment_models.data.cleaning import check_label_names
+from sentiment_models.errors import DataError
 from sentiment_models.reporting.store import (
     StoreError,
     check_writable_folder,
@@ -142,7 +143,8 @@ def test_texts_are_cut_to_the_limit_and_counted():
     ],
 )
 def test_a_saved_model_whose_metadata_would_mislabel_is_refused(tmp_path, edit, message):
-    from sentiment_models.variants import ParameterError, create_variant, load_variant
+    from sentiment_models.errors import ParameterError
+    from sentiment_models.variants import create_variant, load_variant
 
     texts = ["good day", "bad day", "ok day", "great", "awful", "fine"] * 3
     labels = ["positive", "negative", "neutral", "positive", "negative", "neutral"] * 3

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from sentiment_models.errors import DataError, StoreError
 from sentiment_models.reporting.phrases import SEED_PHRASES, read_phrases
 from sentiment_models.reporting.store import atomic_write, read_results, update_results
 from sentiment_models.reporting.tables import render_comparison, render_predictions, render_terminal
@@ -166,7 +167,7 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
 
 def test_corrupt_results_file_says_how_to_recover(tmp_path):
     (tmp_path / "results.json").write_text("{not json")
-    with pytest.raises(ValueError, match="restore it from git or delete it"):
+    with pytest.raises(StoreError, match="restore it from git or delete it"):
         read_results(tmp_path)
 
 
@@ -176,7 +177,7 @@ def test_seed_phrases_and_predict_file(tmp_path):
     path.write_text("# comment\nfirst\n\n  second  \n")
     assert read_phrases(path) == ("first", "second")
     (tmp_path / "empty.txt").write_text("\n# only a comment\n")
-    with pytest.raises(ValueError, match="no phrases"):
+    with pytest.raises(DataError, match="no phrases"):
         read_phrases(tmp_path / "empty.txt")
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from sentiment_models import runtime
+from sentiment_models.errors import TrackingError
 from sentiment_models.tracking import CaseRun
 from sentiment_models.tracking.process import TrackingProcess
-from sentiment_models.tracking.uri import TrackingError
 from tests.mlflow_server import free_port
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sentiment_models.variants import ParameterError, create_variant, variant_class
+from sentiment_models.errors import ParameterError
+from sentiment_models.variants import create_variant, variant_class
 from sentiment_models.variants.roberta_tweeteval import is_local, tweet_placeholders
 from sentiment_models.variants.transformer_base import map_labels
 from tests.tiny_models import build_tiny_roberta

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from sentiment_models import contract
+from sentiment_models.errors import ModelError, ParameterError
 from sentiment_models.profiles import PROFILES, profile_params
 from sentiment_models.variants import (
     REGISTRY,
-    ParameterError,
     create_variant,
     load_variant,
     variant_class,
@@ -102,7 +102,7 @@ def test_sklearn_vocabularies_are_saved_compactly(trained, tmp_path):
     )
     assert set(saved) == {"features/word", "features/char"}
     (tmp_path / "linear" / "vocabularies.json").write_text(json.dumps({"features/gone": []}))
-    with pytest.raises(ValueError, match="features/gone"):
+    with pytest.raises(ModelError, match="features/gone"):
         variant_class("linear").load(tmp_path / "linear")
 
 
@@ -207,5 +207,5 @@ def test_unfitted_variant_says_so():
 def test_variant_names_cannot_escape_their_folders(name):
     from sentiment_models.variants import check_variant_name
 
-    with pytest.raises(ValueError, match="no paths"):
+    with pytest.raises(ParameterError, match="no paths"):
         check_variant_name(name)

@@ -8,14 +8,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sentiment_models.errors import BenchError
+from sentiment_models.errors import DataError
 
 if TYPE_CHECKING:
     from sentiment_models.results import DataFacts
-
-
-class DataError(BenchError):
-    """Bad input data: says what was wrong, where (file, row, option) and what was expected."""
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from sentiment_models.data.base import DataError, LabelledTexts
-from sentiment_models.errors import FieldError
+from sentiment_models.data.base import LabelledTexts
+from sentiment_models.errors import DataError, FieldError
 
 
 def clean_rows(

@@ -24,7 +24,7 @@ def require_path(path: str | Path | None, *, field: str, kind: str = "file") -> 
 
 def read_lines(path: Path, encoding: str = "utf-8") -> list[str]:
     """Read a text file as lines without their line ends, naming the line on a decode error."""
-    from sentiment_models.data.base import DataError
+    from sentiment_models.errors import DataError
 
     raw = path.read_bytes()
     try:

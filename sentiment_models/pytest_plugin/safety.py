@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_models.reporting.store import StoreError, check_writable_folder
+from sentiment_models.errors import StoreError
+from sentiment_models.reporting.store import check_writable_folder
 
 SIGNAL_KEY = pytest.StashKey[object]()
 BENCHMARK_PROBLEM_KEY = pytest.StashKey[str]()

@@ -188,7 +188,7 @@ class BenchSession:
 
         try:
             stored = read_results(self.results_dir)
-        except (ValueError, OSError):
+        except (BenchError, OSError):
             return {}  # no usable store: every variant is of unknown length
         expected = {}
         for name, record in stored.variants.items():

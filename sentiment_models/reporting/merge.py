@@ -17,14 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sentiment_models.config import ReportConfig
+from sentiment_models.errors import BenchError, MergeError
 from sentiment_models.reporting.render import rendered_files
 from sentiment_models.reporting.store import RESULTS_FILE, read_results, update_results
 from sentiment_models.results import CaseResult, ResultsStore, SessionInfo, origin_differences
 from sentiment_models.variants import variant_names
-
-
-class MergeError(ValueError):
-    """Shards that cannot be merged (missing, empty, or made on other data or code)."""
 
 
 def merge_shards(folders: Sequence[Path]) -> tuple[dict[str, CaseResult], SessionInfo]:
@@ -113,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         lines = merge_into(args.into, args.shards, baseline=args.update_baseline)
-    except (ValueError, OSError) as error:
+    except (BenchError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("\n".join(lines))

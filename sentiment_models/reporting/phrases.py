@@ -34,8 +34,8 @@ def read_phrases(
     More than ``max_phrases`` phrases, or a phrase longer than ``max_chars``, is refused
     (``predictions.md`` is committed, and every phrase is predicted by every variant)."""
     from sentiment_models.config import MAX_PHRASES, MAX_TEXT_CHARS
-    from sentiment_models.data.base import DataError
     from sentiment_models.data.files import read_lines, require_path
+    from sentiment_models.errors import DataError
 
     most = max_phrases or MAX_PHRASES
     longest = max_chars or MAX_TEXT_CHARS

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sentiment_models.config import ReportConfig
+from sentiment_models.errors import BenchError, StoreError
 from sentiment_models.reporting.analysis import Analysis, analyse
 from sentiment_models.reporting.store import read_results, update_results
 from sentiment_models.reporting.tables import render_comparison, render_predictions
@@ -47,7 +48,7 @@ def render_folder(folder: Path, settings: ReportConfig | None = None) -> list[Pa
     """Rewrite ``comparison.md``, ``predictions.md`` and ``tradeoff.png`` in ``folder``."""
     stored = read_results(folder)
     if not stored.variants:
-        raise ValueError(f"{folder}: no results.json with results to render")
+        raise StoreError(f"{folder}: no results.json with results to render")
     order = variant_names()
     session = stored.session or SessionInfo(date="")
     update_results(folder, {}, session, lambda store: rendered_files(store, order, settings)[0])
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     for folder in args.folders:
         try:
             written = render_folder(folder)
-        except (ValueError, OSError) as error:
+        except (BenchError, OSError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print("written: " + ", ".join(str(path) for path in written))

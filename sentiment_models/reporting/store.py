@@ -18,7 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from sentiment_models.errors import BenchError, read_json
+from sentiment_models.errors import StoreError, read_json
 from sentiment_models.results import (
     FORMAT_VERSION,
     CaseResult,
@@ -35,11 +35,6 @@ LOCK_WAIT = 600.0
 """Seconds a session waits for another session's lock on a results folder or baseline."""
 LOCK_NOTICE = 30.0
 """Seconds between the lines that say a session is still waiting for a lock."""
-
-
-class StoreError(BenchError):
-    """A results folder, results store or baseline that cannot be read or written: which
-    file, what is wrong, what to do."""
 
 
 def _umask() -> int:

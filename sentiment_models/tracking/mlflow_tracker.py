@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from sentiment_models import runtime
-from sentiment_models.errors import BenchError
+from sentiment_models.errors import BenchError, TrackingError
 from sentiment_models.results import to_json
 from sentiment_models.tracking import CaseRun
-from sentiment_models.tracking.uri import TrackingError, check_reachable, mask, mask_text
+from sentiment_models.tracking.uri import check_reachable, mask, mask_text
 
 T = TypeVar("T")
 CHAMPION = "champion"
@@ -546,7 +546,8 @@ def _store_lock(
     database = _sqlite_file(uri)
     if database is None:
         return contextlib.nullcontext()
-    from sentiment_models.reporting.store import StoreError, held_lock
+    from sentiment_models.errors import StoreError
+    from sentiment_models.reporting.store import held_lock
 
     try:
         database.parent.mkdir(parents=True, exist_ok=True)

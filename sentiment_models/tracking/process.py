@@ -31,9 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from sentiment_models import runtime
-from sentiment_models.errors import BenchError
+from sentiment_models.errors import BenchError, TrackingError
 from sentiment_models.tracking import CaseRun
-from sentiment_models.tracking.uri import TrackingError
 
 SESSION_LINE = "MLflow: session run "
 STOP = "stop"

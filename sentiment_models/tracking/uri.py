@@ -9,14 +9,10 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from sentiment_models.errors import BenchError
+from sentiment_models.errors import TrackingError
 
 KNOWN_SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks", "file")
 _SECRET_QUERY = re.compile(r"(?i)((?:token|password|passwd|pwd|secret|key|auth)[^=&]*=)[^&]*")
-
-
-class TrackingError(BenchError, RuntimeError):
-    """The tracking store cannot be used; the message names the (masked) URI."""
 
 
 def mask(uri: str) -> str:

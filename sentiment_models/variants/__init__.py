@@ -78,7 +78,7 @@ _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 def check_variant_name(name: str) -> str:
     """Names become folder, file and run names: only lower-case letters, digits and '-'."""
     if not _SAFE_NAME.match(name):
-        raise ValueError(
+        raise ParameterError(
             f"variant name {name!r}: use 1-41 lower-case letters, digits and '-' (no paths)"
         )
     return name

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sentiment_models.errors import BenchError, read_json
+from sentiment_models.errors import ParameterError, read_json
 from sentiment_models.serialize import to_json
 
 META_FILE = "variant.json"
@@ -43,10 +43,6 @@ class VariantDescription:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class ParameterError(BenchError):
-    """An unknown, badly typed or out-of-range variant hyper-parameter."""
 
 
 @dataclass(frozen=True)
@@ -360,7 +356,7 @@ def _coerce(variant: str, key: str, value: Any, default: Any) -> Any:
             )
         if default is None:
             return None if value.lower() in ("none", "") else value
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, ParameterError):  # an item of a list, too
         raise ParameterError(
             f"variant {variant!r}, parameter {key}={value!r}: expected a "
             f"{type(default).__name__} like {default!r}"

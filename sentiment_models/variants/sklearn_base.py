@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from sentiment_models.errors import ModelError
 from sentiment_models.serialize import to_json
 from sentiment_models.variants.base import SentimentVariant
 
@@ -144,13 +145,13 @@ class SklearnSearchVariant(SentimentVariant):
         untrusted = skops.io.get_untrusted_types(file=folder / MODEL_FILE)
         unexpected = sorted(set(untrusted) - set(self.trusted_types))
         if unexpected:
-            raise ValueError(f"{folder / MODEL_FILE}: refusing unexpected types {unexpected}")
+            raise ModelError(f"{folder / MODEL_FILE}: refusing unexpected types {unexpected}")
         self.pipeline = skops.io.load(folder / MODEL_FILE, trusted=untrusted)
         vocabularies = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
         found = dict(_vectorizers(self.pipeline))
         missing = sorted(set(vocabularies) - set(found))
         if missing:
-            raise ValueError(
+            raise ModelError(
                 f"{folder / VOCABULARY_FILE}: vocabularies for {missing}, "
                 f"but the model's vectorizers are {sorted(found)}"
             )

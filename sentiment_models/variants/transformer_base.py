@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sentiment_models import runtime
-from sentiment_models.errors import read_json
-from sentiment_models.variants.base import ParameterError, SentimentVariant
+from sentiment_models.errors import ParameterError, read_json
+from sentiment_models.variants.base import SentimentVariant
 
 MODEL_FOLDER = "transformer"
 
