@@ -447,7 +447,7 @@ class ReportConfig:
     predict_file: str | None = option(
         None,
         "--predict-file",
-        "phrases for predictions.md, one per line (default: the seed's section 4 phrases).",
+        "phrases for predictions.md, one per line (default: the write-up's section 4 phrases).",
         metavar="PATH",
         check=not_blank,
     )

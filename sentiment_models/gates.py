@@ -20,7 +20,7 @@ import numpy as np
 
 from sentiment_models.errors import StoreError, read_json
 from sentiment_models.reporting.store import atomic_write, held_lock
-from sentiment_models.results import CaseResult, EvaluateResult, class_indices, decode_items
+from sentiment_models.results import EvaluateResult, VariantRecord, class_indices, decode_items
 from sentiment_models.statistics import Runs, drop_test
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ def read_baseline(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
 def update_baseline(
     path: Path,
     profile: str,
-    records: Mapping[str, CaseResult],
+    records: Mapping[str, VariantRecord],
     provenance: Mapping[str, Any] | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Tweet pre-processing: the seed's cleaning pipeline as one configurable component.
+"""Tweet pre-processing: the write-up's cleaning pipeline as one configurable component.
 
 The pipeline turns user mentions into ``@USER`` and URLs into ``@URL``, keeps hashtags as
 words, removes HTML entities and numbers, folds case, and can drop stop words and lemmatise

@@ -47,7 +47,6 @@ PROFILES: dict[str, Profile] = {
     ),
     "tiny": Profile("tiny", 600, "stratified 600-row training sample, minimal training (tests)"),
 }
-DEFAULT_PROFILE = "full"
 assert tuple(PROFILES) == PROFILE_NAMES
 
 

@@ -94,11 +94,3 @@ def vector_flags() -> tuple[str, ...]:
 
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def project_root(start: Path) -> Path:
-    """The nearest folder above ``start`` holding a ``.git`` or ``pyproject.toml``."""
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists() or (folder / "pyproject.toml").exists():
-            return folder
-    return start

@@ -172,7 +172,7 @@ class SeedRun:
 
 
 @dataclass(frozen=True)
-class CaseResult:
+class VariantRecord:
     """One variant's record in ``results.json``: what it is, on what data, and one
     :class:`SeedRun` per seed."""
 
@@ -205,7 +205,7 @@ class CaseResult:
     def first(self) -> SeedRun:
         return self.runs[0]
 
-    def merged(self, newer: CaseResult) -> CaseResult:
+    def merged(self, newer: VariantRecord) -> VariantRecord:
         """``newer``'s runs replace those of the same seed; the other stored seeds are kept
         when they were made on the same data, profile and parameters."""
         same = (
@@ -226,7 +226,7 @@ def _seed(run: SeedRun) -> int:
     return run.seed
 
 
-def combine_seeds(records: Sequence[CaseResult]) -> CaseResult:
+def combine_seeds(records: Sequence[VariantRecord]) -> VariantRecord:
     """One variant's single-seed records of one session as one record: its runs in seed
     order, the test labels of every seed's split, the data of the first seed."""
     ordered = sorted(records, key=lambda record: record.first.seed)
@@ -278,7 +278,7 @@ class CaseOutcome:
 
     variant: str
     seed: int
-    record: CaseResult | None = None
+    record: VariantRecord | None = None
     """This seed's run as one-seed record, when it is to be stored."""
     errors: Mapping[str, str] = field(default_factory=dict)
     """Phase -> its error, one line."""
@@ -325,7 +325,7 @@ class SessionInfo:
 class ResultsStore:
     """``results.json``: one record per variant, and the last session's summary."""
 
-    variants: Mapping[str, CaseResult] = field(default_factory=dict)
+    variants: Mapping[str, VariantRecord] = field(default_factory=dict)
     session: SessionInfo | None = None
     format: int = FORMAT_VERSION
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_models.results import (
-    CaseResult,
     DataFacts,
     PhrasePrediction,
     Provenance,
@@ -17,6 +16,7 @@ from sentiment_models.results import (
     TestScores,
     Timing,
     TrainResult,
+    VariantRecord,
     encode_items,
 )
 from sentiment_models.variants import VariantDescription
@@ -102,7 +102,7 @@ def make_result(
                 predictions=(PhrasePrediction("I love | pipes", phrase_label, 0.91234),),
             )
         )
-    return CaseResult(
+    return VariantRecord(
         variant=name,
         profile="full (whole training split)",
         description=VariantDescription(

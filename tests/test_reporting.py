@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from sentiment_models.errors import DataError, StoreError
-from sentiment_models.reporting.phrases import SEED_PHRASES, read_phrases
+from sentiment_models.reporting.phrases import WRITEUP_PHRASES, read_phrases
 from sentiment_models.reporting.store import atomic_write, read_results, update_results
 from sentiment_models.reporting.tables import render_comparison, render_predictions, render_terminal
 from sentiment_models.results import ResultsStore, SessionInfo, from_json, to_json
@@ -172,7 +172,7 @@ def test_corrupt_results_file_says_how_to_recover(tmp_path):
 
 
 def test_seed_phrases_and_predict_file(tmp_path):
-    assert len(SEED_PHRASES) == 17 and "I am sleepy" in SEED_PHRASES
+    assert len(WRITEUP_PHRASES) == 17 and "I am sleepy" in WRITEUP_PHRASES
     path = tmp_path / "phrases.txt"
     path.write_text("# comment\nfirst\n\n  second  \n")
     assert read_phrases(path) == ("first", "second")

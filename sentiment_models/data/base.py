@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -100,10 +100,6 @@ class DatasetSplits:
     max_text_chars: int | None = None
     truncated: int = 0
     """Texts (of every part and evaluation set) cut to ``max_text_chars`` on load."""
-
-    def with_seed(self, seed: int, split: DatasetSplits) -> DatasetSplits:
-        """``split`` (made with ``seed``) keeping this session's evaluation sets."""
-        return replace(split, seed=seed, evaluations=self.evaluations)
 
     def facts(self) -> DataFacts:
         """What every result records about this split."""

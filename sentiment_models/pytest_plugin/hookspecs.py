@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from sentiment_models.results import CaseResult
+    from sentiment_models.results import VariantRecord
     from sentiment_models.variants import SentimentVariant
 
 
@@ -25,7 +25,7 @@ def pytest_bench_variants(
 @pytest.hookspec
 def pytest_bench_comparison_rows(
     config: pytest.Config,
-) -> Sequence[tuple[str, Callable[[CaseResult], str]]] | None:
+) -> Sequence[tuple[str, Callable[[VariantRecord], str]]] | None:
     """Extra rows for ``comparison.md``: ``(label, cell)`` pairs, where ``cell`` turns one
     variant's typed result into the text of its column (e.g. ``lambda r: r.description.extra
     .get("Adapter", "-")``)."""

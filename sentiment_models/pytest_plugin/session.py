@@ -21,7 +21,7 @@ from sentiment_models.errors import BenchError, render_fields
 from sentiment_models.profiles import Profile, get_profile, profile_params
 from sentiment_models.provenance import git_state, machine, package_versions, short_commit, utc_now
 from sentiment_models.reporting.analysis import IN_DOMAIN
-from sentiment_models.reporting.phrases import SEED_PHRASES, read_phrases
+from sentiment_models.reporting.phrases import WRITEUP_PHRASES, read_phrases
 from sentiment_models.runtime import default_threads
 from sentiment_models.tracking import CaseRun, NullTracker, Tracker
 from sentiment_models.variants import variant_class, variant_names
@@ -36,11 +36,11 @@ if TYPE_CHECKING:
     from sentiment_models.reporting.tables import Row
     from sentiment_models.results import (
         CaseOutcome,
-        CaseResult,
         DataFacts,
         Provenance,
         SeedRun,
         SessionInfo,
+        VariantRecord,
     )
 
 
@@ -81,7 +81,8 @@ class CaseState:
     seed: int
     runner: CaseRunner
     node_ids: list[str] = field(default_factory=list)
-    outcomes: dict[str, str] = field(default_factory=dict)
+    phase_outcomes: dict[str, str] = field(default_factory=dict)
+    """Phase (``train``, ``evaluate``) -> pytest's outcome of it (``passed``, ...)."""
     gate_failures: list[str] = field(default_factory=list)
     gate_warnings: list[str] = field(default_factory=list)
     logged: bool = False
@@ -118,7 +119,7 @@ class BenchSession:
         self.phrases = (
             read_phrases(config.report.predict_file, max_chars=config.data.max_text_chars)
             if config.report.predict_file
-            else SEED_PHRASES
+            else WRITEUP_PHRASES
         )
         self.gate = self._gate() if config.gate.gate else None
         self.tracker: Tracker = self._tracker()
@@ -130,7 +131,7 @@ class BenchSession:
         self.written: list[Path] = []
         self._splits: DatasetSplits | None = None
         self._seed_splits: dict[int, DatasetSplits] = {}
-        self.outcomes: dict[str, CaseOutcome] = {}
+        self.case_outcomes: dict[str, CaseOutcome] = {}
         """Case id -> what its process reported (the results are built from these)."""
         self.setup_error = ""
         """On an xdist worker: why its checks before any case failed (its cases fail with it)."""
@@ -393,7 +394,7 @@ class BenchSession:
         if self.gate is None:
             return []
         states = [state for state in self.cases.values() if state.name == name]
-        finished = {state.seed for state in states if "evaluate" in state.outcomes}
+        finished = {state.seed for state in states if "evaluate" in state.phase_outcomes}
         if set(self.selected.get(name, [seed])) - finished - {seed}:
             return []  # another seed is still to be evaluated: gate then
         runs = {
@@ -416,7 +417,7 @@ class BenchSession:
         if state is None:  # failed before its runner existed (e.g. a fixture error)
             return None
         state.node_ids.append(node_id)
-        state.outcomes[phase] = outcome
+        state.phase_outcomes[phase] = outcome
         if phase == "evaluate" or outcome != "passed":
             self._log(key)
             return self.outcome(key)
@@ -438,7 +439,7 @@ class BenchSession:
             or runner.errors
         ):
             return None
-        if state.outcomes.get("evaluate") != "passed" and not state.gate_failures:
+        if state.phase_outcomes.get("evaluate") != "passed" and not state.gate_failures:
             return None
         status = "ok"
         if state.gate_failures:  # short in the table; the terminal has the whole message
@@ -475,7 +476,7 @@ class BenchSession:
     def outcome(self, key: str) -> CaseOutcome:
         """Case ``key`` as its process reports it: its one-seed record (when it is stored),
         errors, gate verdict and tracking references."""
-        from sentiment_models.results import CaseOutcome, CaseResult, class_indices, encode_items
+        from sentiment_models.results import CaseOutcome, VariantRecord, class_indices, encode_items
 
         state = self.cases[key]
         runner, run = state.runner, self.record(key)
@@ -484,7 +485,7 @@ class BenchSession:
             facts, splits = self.facts(state.seed), runner.splits
             sets = {facts.test_digest: splits.test}
             sets.update({facts.transfer[name]: data for name, data in splits.evaluations.items()})
-            record = CaseResult(
+            record = VariantRecord(
                 variant=state.name,
                 profile=self.profile.label(),
                 description=runner.description,
@@ -532,17 +533,17 @@ class BenchSession:
                 )
                 self.rejected.append(line)
                 return line
-        self.outcomes[key] = outcome
+        self.case_outcomes[key] = outcome
         failures = outcome.tracking_failures if outcome.worker != self.worker else ()
         self.tracker.adopt(outcome.variant, outcome.tracking, failures)
         return None
 
-    def records(self) -> dict[str, CaseResult]:
+    def records(self) -> dict[str, VariantRecord]:
         """One record per variant with a stored run in this session, its seeds in order."""
         from sentiment_models.results import combine_seeds
 
-        grouped: dict[str, list[CaseResult]] = {}
-        for outcome in self.outcomes.values():
+        grouped: dict[str, list[VariantRecord]] = {}
+        for outcome in self.case_outcomes.values():
             if outcome.record is not None:
                 grouped.setdefault(outcome.variant, []).append(outcome.record)
         return {name: combine_seeds(records) for name, records in grouped.items()}
@@ -553,7 +554,7 @@ class BenchSession:
             return
         state.logged = True
         runner = state.runner
-        failed = any(outcome != "passed" for outcome in state.outcomes.values())
+        failed = any(outcome != "passed" for outcome in state.phase_outcomes.values())
         evaluated = runner.evaluate_result
         self.tracker.log_case(
             CaseRun(
@@ -622,7 +623,7 @@ class BenchSession:
         is finished (its runs closed) whatever happens to the results."""
         try:
             for key, state in self.cases.items():  # e.g. only the train phase was selected
-                if state.outcomes:
+                if state.phase_outcomes:
                     self._log(key)
             # cases still being logged in the background go on while the tables are written
             notes = self._write_results(interrupted) if self.worker == "main" else []
@@ -640,7 +641,7 @@ class BenchSession:
 
         records = self.records()
         outcomes = sorted(
-            self.outcomes.values(), key=lambda outcome: (outcome.variant, outcome.seed)
+            self.case_outcomes.values(), key=lambda outcome: (outcome.variant, outcome.seed)
         )
         failed: dict[str, dict[str, str]] = {}
         for outcome in outcomes:
@@ -695,7 +696,7 @@ class BenchSession:
 
     def _recover(
         self,
-        records: dict[str, CaseResult],
+        records: dict[str, VariantRecord],
         info: SessionInfo,
         error: Exception,
         headline: str = "",
@@ -733,7 +734,7 @@ class BenchSession:
         )
         return lines
 
-    def _log_summaries(self, records: dict[str, CaseResult], analysis: Analysis) -> None:
+    def _log_summaries(self, records: dict[str, VariantRecord], analysis: Analysis) -> None:
         """Each variant's estimates over its seeds, on its tracking run."""
         for name in records:
             metrics = {}
@@ -748,7 +749,7 @@ class BenchSession:
                             metrics[f"{prefix}{metric}_sd"] = estimate.sd
             self.tracker.log_summary(name, metrics)
 
-    def _update_baseline(self, records: dict[str, CaseResult]) -> list[str]:
+    def _update_baseline(self, records: dict[str, VariantRecord]) -> list[str]:
         from sentiment_models.gates import update_baseline
 
         if not records:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sentiment_models.results import CaseResult, ResultsStore, SeedRun, decode_items
+from sentiment_models.results import ResultsStore, SeedRun, VariantRecord, decode_items
 from sentiment_models.statistics import Comparison, Estimate, Runs, compare
 
 IN_DOMAIN = "test"
@@ -63,7 +63,7 @@ def analyse(
 
 
 def _analyse_set(
-    key: str, records: dict[str, CaseResult], names: list[str], alpha: float, resamples: int
+    key: str, records: dict[str, VariantRecord], names: list[str], alpha: float, resamples: int
 ) -> SetAnalysis:
     runs: dict[str, Runs] = {}
     digests: dict[str, str] = {}
@@ -90,7 +90,7 @@ def _analyse_set(
     return SetAnalysis(key, estimates, comparison, excluded)
 
 
-def _runs(record: CaseResult, key: str) -> tuple[Runs, str] | str:
+def _runs(record: VariantRecord, key: str) -> tuple[Runs, str] | str:
     """The record's runs on evaluation set ``key`` with their items' digest, or why there
     are none ("" when the set simply was not evaluated)."""
     digest = record.data.test_digest if key == IN_DOMAIN else record.data.transfer.get(key)

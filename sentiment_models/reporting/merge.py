@@ -20,11 +20,11 @@ from sentiment_models.config import ReportConfig
 from sentiment_models.errors import BenchError, MergeError
 from sentiment_models.reporting.render import rendered_files
 from sentiment_models.reporting.store import RESULTS_FILE, read_results, update_results
-from sentiment_models.results import CaseResult, ResultsStore, SessionInfo, origin_differences
+from sentiment_models.results import ResultsStore, SessionInfo, VariantRecord, origin_differences
 from sentiment_models.variants import variant_names
 
 
-def merge_shards(folders: Sequence[Path]) -> tuple[dict[str, CaseResult], SessionInfo]:
+def merge_shards(folders: Sequence[Path]) -> tuple[dict[str, VariantRecord], SessionInfo]:
     """The shards' records by variant and one session summary; raises MergeError."""
     stores: list[tuple[Path, ResultsStore]] = []
     for folder in folders:
@@ -37,7 +37,7 @@ def merge_shards(folders: Sequence[Path]) -> tuple[dict[str, CaseResult], Sessio
     reference_folder, reference_store = stores[0]
     reference = next(iter(reference_store.variants.values()))
     problems = []
-    records: dict[str, CaseResult] = {}
+    records: dict[str, VariantRecord] = {}
     for folder, store in stores:
         for name, record in store.variants.items():
             differences = origin_differences(

@@ -1,10 +1,10 @@
-"""The phrases of the seed's prediction tables (section 4), and ``--predict-file`` reading."""
+"""The phrases of the write-up's prediction tables (section 4), and ``--predict-file`` reading."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-SEED_PHRASES: tuple[str, ...] = (
+WRITEUP_PHRASES: tuple[str, ...] = (
     # 4.1 Simple model
     "Its a test, He'll Hello World!!! ;-) OFF You Go !! https://irfantoor.com via @irfantoor #contact 123",
     "than would Hello world, its a @test Tweet, follow me at http://irfantoor.com , AMAZING!",

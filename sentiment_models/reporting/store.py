@@ -21,9 +21,9 @@ from filelock import FileLock, Timeout
 from sentiment_models.errors import StoreError, read_json
 from sentiment_models.results import (
     FORMAT_VERSION,
-    CaseResult,
     ResultsStore,
     SessionInfo,
+    VariantRecord,
     from_json,
     to_json,
     upgrade_record,
@@ -184,7 +184,7 @@ def read_results(folder: Path) -> ResultsStore:
 
 def update_results(
     folder: Path,
-    records: Mapping[str, CaseResult],
+    records: Mapping[str, VariantRecord],
     session: SessionInfo,
     render: Callable[[ResultsStore], Mapping[str, str | bytes | None]],
     *,

@@ -10,7 +10,7 @@ import statistics
 from collections.abc import Iterable
 
 from sentiment_models.reporting.analysis import ordered_names
-from sentiment_models.results import CaseResult, ResultsStore
+from sentiment_models.results import ResultsStore, VariantRecord
 
 
 def pareto_front(points: dict[str, tuple[float, float]]) -> list[str]:
@@ -33,7 +33,7 @@ def _spread(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def _point(record: CaseResult) -> tuple[float, float, float, float]:
+def _point(record: VariantRecord) -> tuple[float, float, float, float]:
     time, time_sd = _spread([max(run.train.seconds, 1e-3) for run in record.runs])
     accuracy, accuracy_sd = _spread([run.test.accuracy for run in record.runs])
     return time, time_sd, accuracy, accuracy_sd

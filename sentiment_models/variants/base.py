@@ -7,7 +7,7 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,7 +27,7 @@ DEPLOYMENT = "Deployment of"
 
 @dataclass(frozen=True)
 class VariantDescription:
-    """What the comparison table says about a variant (the seed's section 3 rows)."""
+    """What the comparison table says about a variant (the write-up's section 3 rows)."""
 
     tokenizer: str
     vector_type: str
@@ -40,9 +40,6 @@ class VariantDescription:
     optimisation: str = "-"
     preprocessing: str = "-"
     extra: dict[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,6 @@ class SentimentVariant(ABC):
 
     name: ClassVar[str]
     default_params: ClassVar[Mapping[str, Any]] = {}
-    deterministic: ClassVar[bool] = True
     learns: ClassVar[bool] = True
     """False for pretrained models and lexicons: ``fit`` only loads and maps labels."""
     derived_from: ClassVar[str | None] = None

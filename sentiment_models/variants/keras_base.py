@@ -38,7 +38,7 @@ _KERAS_PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']")
 
 
 def import_keras() -> Any:
-    """Keras on the TensorFlow backend (as in the seed), quiet, deterministic ops."""
+    """Keras on the TensorFlow backend (as in the write-up), quiet, deterministic ops."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
@@ -52,7 +52,6 @@ def import_keras() -> Any:
 class KerasLstmVariant(SentimentVariant):
     """Subclasses choose the starting embedding in ``initial_embedding``."""
 
-    deterministic = True
     requirements: ClassVar[tuple[str, ...]] = ("tensorflow-cpu", "keras", "nltk", "simplemma")
 
     @property

@@ -1,5 +1,5 @@
 """``lstm-word2vec``: the LSTM whose embedding starts from a Word2Vec model trained with gensim
-on the training split's pre-processed tweets (as the seed trained its own)."""
+on the training split's pre-processed tweets (as the write-up trained its own)."""
 
 from __future__ import annotations
 

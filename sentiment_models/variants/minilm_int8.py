@@ -1,9 +1,9 @@
 """``minilm-finetuned-int8``: a deployment variant. The ``minilm-finetuned`` model of the same
 seed, its linear layers quantised to int8 (torch dynamic quantisation: int8 weights,
-activations quantised per batch on the fly). On 2 CPU cores it classifies about 2x as many
-tweets per second as the float32 model (``bench/measure_transformer_throughput.py``), and its
-predictions differ from it, so it is measured as its own variant beside the model it comes
-from, never in its place; the comparison table shows its accuracy change and speed-up.
+activations quantised per batch on the fly). It classifies tweets faster than the float32
+model (``bench/measure_transformer_throughput.py``), and its predictions differ from it, so it
+is measured as its own variant beside the model it comes from, never in its place; the
+comparison table shows its accuracy change and speed-up.
 
 In a session that also runs ``minilm-finetuned``, the fine-tuned model of the seed is reused
 (``memo``: the same texts, labels, parameters and seed); alone, it fine-tunes first. Its

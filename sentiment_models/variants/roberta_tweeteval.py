@@ -1,4 +1,4 @@
-"""``roberta-tweeteval``: the seed's pretrained tweet-sentiment RoBERTa
+"""``roberta-tweeteval``: the write-up's pretrained tweet-sentiment RoBERTa
 (``cardiffnlp/twitter-roberta-base-sentiment-latest``), used without training.
 
 ``--hf-model`` picks the checkpoint: a local folder, a name in the Hugging Face cache, or a hub

@@ -1,4 +1,4 @@
-"""``simple``: the seed's TF-IDF + GaussianNB, ``var_smoothing`` tuned by grid search."""
+"""``simple``: the write-up's TF-IDF + GaussianNB, ``var_smoothing`` tuned by grid search."""
 
 from __future__ import annotations
 
