@@ -382,3 +382,51 @@ def test_progress_shows_without_s_and_stays_out_of_the_benchmark_json(pytester, 
         "test_train[simple-seed0]",
         "test_evaluate[simple-seed0]",
     }
+
+
+RENAMED_PHASES = """
+import pytest
+
+
+@pytest.mark.bench_phase("evaluate")
+def test_score(bench_case, benchmark):
+    assert bench_case.evaluate(benchmark).test.rows == bench_case.test_rows
+
+
+@pytest.mark.bench_phase("train")
+def test_fit(bench_case, benchmark):
+    bench_case.train(benchmark)
+"""
+
+
+def test_phases_are_known_by_their_marker_whatever_the_functions_are_called(pytester, bench_dir):
+    """A bench file whose phases have other names, the evaluate phase first in the file: each
+    case still trains before it is scored, the gate still decides after scoring, and the
+    tables are written."""
+    pytester.makepyfile(test_models=RENAMED_PHASES)
+    baseline = pytester.path / "baseline.json"
+    args = [*bench_dir, "-k", "linear", f"--baseline={baseline}", "-v"]
+    made = pytester.runpytest_inprocess(*args, "--update-baseline")
+    made.assert_outcomes(passed=2)
+    made.stdout.fnmatch_lines(
+        ["*test_fit[[]linear-seed0[]] PASSED*", "*test_score[[]linear-seed0[]] PASSED*"]
+    )
+    assert "linear" in json.loads(baseline.read_text())["profiles"]["tiny"]
+    assert "| linear" in (pytester.path / "results" / "comparison.md").read_text()
+
+    weakened = pytester.runpytest_inprocess(
+        *args, "--gate", "--variant-param", "linear.C_grid=0.00001"
+    )
+    weakened.assert_outcomes(passed=1, failed=1)
+    weakened.stdout.fnmatch_lines(
+        ["*test_score[[]linear-seed0[]] FAILED*", "*linear: macro_recall*"]
+    )
+
+
+def test_a_bench_case_without_its_phase_marker_is_refused(pytester, bench_dir):
+    pytester.makepyfile(test_models="def test_fit(bench_case, benchmark):\n    pass\n")
+    result = pytester.runpytest_inprocess(*bench_dir, "-k", "vader")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*test_fit[[]vader-seed0[]]: a bench_case test needs @pytest.mark.bench_phase('train')*"]
+    )

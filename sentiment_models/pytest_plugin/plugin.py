@@ -41,6 +41,8 @@ LINES_KEY = pytest.StashKey[TerminalLines]()
 RUN_KEY = pytest.StashKey[str]()
 """This session's key: tags its MLflow session run, handed to every xdist worker."""
 FIXTURE = "bench_case"
+PHASE_MARKER = "bench_phase"
+PHASES = ("train", "evaluate")
 XDIST_WARNING = "Benchmarks are automatically disabled because xdist plugin is active"
 
 
@@ -68,6 +70,11 @@ def _workers(config: pytest.Config) -> tuple[str, int]:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-benchmark warns about xdist on a worker
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{PHASE_MARKER}(name): the phase a {FIXTURE} test times: 'train' (fit the variant) or "
+        "'evaluate' (predict the test split; the gate decides after it)",
+    )
     worker, workers = _workers(config)
     workerinput = getattr(config, "workerinput", {})
     config.stash[RUN_KEY] = workerinput.get(WORKER_INPUT) or uuid.uuid4().hex
@@ -136,6 +143,23 @@ def _case(item: pytest.Item) -> tuple[str, int] | None:
     return callspec.params.get(FIXTURE) if callspec is not None else None
 
 
+def _phase(item: pytest.Item) -> str | None:
+    """The ``bench_phase`` marker's phase of a bench case (checked at collection)."""
+    marker = item.get_closest_marker(PHASE_MARKER)
+    return marker.args[0] if marker is not None and marker.args else None
+
+
+def _check_phases(items: list[pytest.Item]) -> None:
+    """Every bench case says its phase: ordering, gating and the tables depend on it."""
+    for item in items:
+        if _case(item) is not None and _phase(item) not in PHASES:
+            raise pytest.UsageError(
+                f"{item.nodeid}: a {FIXTURE} test needs @pytest.mark.{PHASE_MARKER}('train') or "
+                f"@pytest.mark.{PHASE_MARKER}('evaluate') (found "
+                f"{item.get_closest_marker(PHASE_MARKER) or 'no marker'})"
+            )
+
+
 def _variant(item: pytest.Item) -> str | None:
     case = _case(item)
     return case[0] if case else None
@@ -157,9 +181,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selected = list(dict.fromkeys(name for item in items if (name := _variant(item))))
     if not selected:
         return
+    _check_phases(items)
     _case_by_case(items)
     for item in items:  # the seeds whose evaluate phase runs: the gate waits for them all
-        if (case := _case(item)) is not None and item.name.startswith("test_evaluate["):
+        if (case := _case(item)) is not None and _phase(item) == "evaluate":
             seeds = session.selected.setdefault(case[0], [])
             if case[1] not in seeds:
                 seeds.append(case[1])
@@ -204,7 +229,7 @@ def _case_by_case(items: list[pytest.Item]) -> None:
         first.setdefault(_case(item), position)
     ordered = sorted(
         cases,
-        key=lambda item: (first[_case(item)], not item.name.startswith("test_train[")),
+        key=lambda item: (first[_case(item)], _phase(item) != "train"),
     )
     for index, item in zip(slots, ordered, strict=True):
         items[index] = item
@@ -222,7 +247,7 @@ def pytest_runtest_call(item: pytest.Item):
         if case is None:
             raise
         pytest.fail(error.render(flag_name), pytrace=False)
-    if case is not None and item.originalname == "test_evaluate":
+    if case is not None and _phase(item) == "evaluate":
         session = item.config.stash[SESSION_KEY]
         try:
             failures = session.check_gate(*case)
@@ -246,7 +271,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
         from sentiment_models.results import to_json
 
         session = item.config.stash[SESSION_KEY]
-        phase = item.originalname.removeprefix("test_")
+        phase = _phase(item)
         key = case_id(*case)
         outcome = session.phase_done(key, phase, item.nodeid, report.outcome)
         if outcome is not None:

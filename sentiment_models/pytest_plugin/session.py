@@ -53,8 +53,9 @@ def case_id(name: str, seed: int) -> str:
     return f"{name}-seed{seed}"
 
 
-CASE_NODE = re.compile(r"::test_(?:train|evaluate)\[(?P<name>.+)-seed(?P<seed>\d+)\]")
-"""A bench case's node id (the inverse of ``case_id`` inside it)."""
+CASE_NODE = re.compile(r"\[(?P<name>[^\[\]]+)-seed(?P<seed>\d+)\]$")
+"""A bench case's node id, whatever its function's name: the inverse of ``case_id`` in the
+brackets that end it."""
 
 
 def shard_members(order: Sequence[str], shard: str) -> list[str]:
