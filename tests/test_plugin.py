@@ -430,3 +430,80 @@ def test_a_bench_case_without_its_phase_marker_is_refused(pytester, bench_dir):
     result.stderr.fnmatch_lines(
         ["*test_fit[[]vader-seed0[]]: a bench_case test needs @pytest.mark.bench_phase('train')*"]
     )
+
+
+TEAM_TRACKER = '''
+import json
+
+import pytest
+
+
+class JsonLinesTracker:
+    """A team's own store: one JSON line per event."""
+
+    enabled = True
+
+    def __init__(self, path):
+        self.path, self.seconds, self.failures = path, 0.0, []
+
+    def _write(self, **record):
+        with open(self.path, "a") as stream:
+            stream.write(json.dumps(record) + "\\n")
+
+    def connect(self, wait=True):
+        pass
+
+    def start(self, *, facts, tags, datasets, key=""):
+        self._write(event="start", commit=tags["git.commit"], datasets=sorted(datasets))
+
+    def refs(self, name):
+        return {}
+
+    def adopt(self, name, refs, failures):
+        pass
+
+    def log_case(self, case):
+        self._write(
+            event="case", name=case.name, seed=case.seed, outcome=case.outcome,
+            accuracy=case.result.test.accuracy,
+        )
+
+    def flush(self):
+        pass
+
+    def log_summary(self, name, metrics):
+        self._write(event="summary", name=name, accuracy=metrics["accuracy_mean"])
+
+    def finish(self, files, interrupted, failed=False):
+        self._write(event="finish", files=sorted(f.name for f in files))
+        return ["team store: every case logged"]
+
+
+@pytest.hookimpl
+def pytest_bench_make_tracker(config, tracking, worker):
+    return JsonLinesTracker(config.rootpath / "team.jsonl")
+'''
+
+
+def test_a_conftest_supplies_its_own_tracker(pytester, bench_dir):
+    """The ``pytest_bench_make_tracker`` hook replaces MLflow: the session, its case and the
+    summary over seeds reach the team's store, with the same figures as results.json."""
+    pytester.makeconftest(TEAM_TRACKER)
+    result = pytester.runpytest_inprocess(*bench_dir, "-k", "vader")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*team store: every case logged*"])
+    events = [json.loads(line) for line in (pytester.path / "team.jsonl").read_text().splitlines()]
+    assert [event["event"] for event in events] == ["start", "case", "summary", "finish"]
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    accuracy = stored["variants"]["vader"]["runs"][0]["test"]["accuracy"]
+    assert events[1] == {
+        "event": "case",
+        "name": "vader",
+        "seed": 0,
+        "outcome": "passed",
+        "accuracy": accuracy,
+    }
+    assert events[2]["accuracy"] == accuracy
+    assert "evaluation" in events[0]["datasets"]
+    assert "results.json" in events[3]["files"]
+    assert not (pytester.path / "mlflow.db").exists()

@@ -4,6 +4,7 @@ pytest-xdist, the controller's side (``distributed``) and the phase timings (``t
 
 from __future__ import annotations
 
+import sys
 import uuid
 import warnings
 from typing import TYPE_CHECKING
@@ -33,7 +34,9 @@ from sentiment_models.pytest_plugin.timings import phase_timing
 from sentiment_models.variants import parse_param_overrides, register_variant, variant_names
 
 if TYPE_CHECKING:
+    from sentiment_models.config import TrackingConfig
     from sentiment_models.pytest_plugin.case import CaseRunner
+    from sentiment_models.tracking import Tracker
 
 SESSION_KEY = pytest.StashKey[BenchSession]()
 NOTES_KEY = pytest.StashKey[list[str]]()
@@ -91,6 +94,9 @@ def pytest_configure(config: pytest.Config) -> None:
             for rows in config.hook.pytest_bench_comparison_rows(config=config)
             for row in rows or ()
         ]
+        tracker = config.hook.pytest_bench_make_tracker(
+            config=config, tracking=values.tracking, worker=worker != "main"
+        )
         session = BenchSession(
             values,
             config.rootpath,
@@ -99,6 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
             extra_rows=extra_rows,
             worker=worker,
             workers=workers,
+            tracker=tracker,
         )
     except BenchError as error:
         raise usage_error(error) from None
@@ -112,6 +119,20 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(
             ResultsCollector(config, session, config.stash[RUN_KEY]), ResultsCollector.NAME
         )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_bench_make_tracker(
+    config: pytest.Config, tracking: TrackingConfig, worker: bool
+) -> Tracker:
+    """MLflow, unless ``--no-mlflow`` (another plugin's or a conftest's tracker comes first)."""
+    from sentiment_models.tracking.factory import default_tracker
+
+    return default_tracker(tracking, config.rootpath, worker=worker, notify=_stderr)
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

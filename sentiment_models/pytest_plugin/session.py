@@ -104,6 +104,7 @@ class BenchSession:
         extra_rows: Sequence[Row] = (),
         worker: str = "main",
         workers: int = 1,
+        tracker: Tracker | None = None,
     ) -> None:
         self.config = config
         self.rootdir = rootdir
@@ -123,7 +124,8 @@ class BenchSession:
             else WRITEUP_PHRASES
         )
         self.gate = self._gate() if config.gate.gate else None
-        self.tracker: Tracker = self._tracker()
+        self.tracker: Tracker = tracker or NullTracker()
+        """Where the cases are logged (the plugin's ``pytest_bench_make_tracker`` hook)."""
         self.started = utc_now()
         self.cases: dict[str, CaseState] = {}
         self.selected: dict[str, list[int]] = {}
@@ -342,10 +344,7 @@ class BenchSession:
             for context, (name, part, data) in parts.items()
         }
         facts = {**self.facts().flat(), **self.options_summary()}
-        if self.worker == "main":
-            self.tracker.start(facts=facts, tags=tags, datasets=datasets, key=key)
-        else:
-            self.tracker.join(key=key, facts=facts, tags=tags, datasets=datasets)
+        self.tracker.start(facts=facts, tags=tags, datasets=datasets, key=key)
 
     def options_summary(self) -> dict[str, object]:
         """The session's options as flat params for tracking."""
@@ -793,24 +792,3 @@ class BenchSession:
             resamples=self.config.report.bootstrap_resamples,
             floors=read_floors(self.rootdir / "pyproject.toml"),
         )
-
-    def _tracker(self) -> Tracker:
-        if self.config.tracking.no_mlflow:
-            return NullTracker()
-        from sentiment_models.tracking.uri import resolve_uri, uri_source
-
-        tracking = self.config.tracking
-        settings = {
-            "uri": resolve_uri(tracking.mlflow_uri, self.rootdir),
-            "experiment": tracking.mlflow_experiment,
-            "register": tracking.mlflow_register,
-            "source": uri_source(tracking.mlflow_uri),
-        }
-        if self.worker == "main":  # logging runs in a process of its own, on another core
-            from sentiment_models.tracking.process import TrackingProcess
-
-            return TrackingProcess(settings)
-        from sentiment_models.tracking.mlflow_tracker import MlflowTracker
-
-        # an xdist worker logs in the foreground: its case's outcome carries the runs
-        return MlflowTracker(**settings, notify=lambda line: self.notify(line))

@@ -1,6 +1,10 @@
-"""Experiment tracking behind one protocol, :class:`Tracker`. ``MlflowTracker`` logs a session
-and its cases; ``NullTracker`` is used with ``--no-mlflow``. Both take :class:`CaseRun`
-records (typed results and the trained model), never pytest objects."""
+"""Experiment tracking behind one protocol, :class:`Tracker`: only what every tracker honours.
+``MlflowTracker`` owns a session's run and logs its cases (in a child process of its own,
+``TrackingProcess``, for the serial session and the xdist controller);
+``MlflowWorkerTracker`` logs an xdist worker's cases under that run; ``NullTracker`` is used
+with ``--no-mlflow``. Another tracker (a team's own store) comes from the plugin's
+``pytest_bench_make_tracker`` hook. Trackers take :class:`CaseRun` records (typed results and
+the trained model), never pytest objects."""
 
 from __future__ import annotations
 
@@ -59,18 +63,8 @@ class Tracker(Protocol):
         datasets: Mapping[str, Any],
         key: str = "",
     ) -> None:
-        """Open the session's run (tagged with ``key``, by which workers find it)."""
-
-    def join(
-        self,
-        *,
-        key: str,
-        facts: Mapping[str, Any],
-        tags: Mapping[str, str],
-        datasets: Mapping[str, Any],
-    ) -> None:
-        """On an xdist worker: log this process's cases under the session run tagged ``key``
-        (opened by the controller), without owning it."""
+        """Begin logging the session: the serial session or xdist controller opens its run
+        (tagged with ``key``); an xdist worker's tracker logs under the run tagged ``key``."""
 
     def refs(self, name: str) -> dict[str, str]:
         """What the session must know of variant ``name``'s tracking: its run, a registered
@@ -107,9 +101,6 @@ class NullTracker:
         return None
 
     def start(self, **facts: Any) -> None:
-        return None
-
-    def join(self, **facts: Any) -> None:
         return None
 
     def refs(self, name: str) -> dict[str, str]:

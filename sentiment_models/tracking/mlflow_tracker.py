@@ -81,17 +81,12 @@ class MlflowTracker:
         """Variant -> its run (under the session run); each seed is a child run of it."""
         self.adopted: dict[str, str] = {}
         """Variant -> its run, opened by an xdist worker (its figures over seeds go there)."""
-        self.joined = False
-        """An xdist worker's tracker: the controller owns the session run."""
         self._failed_variants: set[str] = set()
         self._broken = False
         self._owns_parent = True
         self._facts: dict[str, Any] = {}
         self._tags: dict[str, str] = {}
         self._datasets: list[tuple[Any, str]] = []
-        self._key = ""
-        self._join_tried = False
-        self._datasets_spec: dict[str, Any] = {}
         self.client: Any = None
         self.experiment_id: str | None = None
         self.waited = 0.0
@@ -187,36 +182,6 @@ class MlflowTracker:
 
         self._attempt("start the session run", start)
 
-    def join(
-        self, *, key: str, facts: dict[str, Any], tags: dict[str, str], datasets: dict[str, Any]
-    ) -> None:
-        """Log under the session run the controller opens (tag ``bench.session_key``); it is
-        looked up when this worker logs its first case (the controller opens it once every
-        worker has collected its cases, before any case runs)."""
-        self._remember(facts, tags)
-        self.joined, self._owns_parent, self._key = True, False, key
-        self._datasets_spec = datasets
-
-    def _find_session_run(self) -> None:
-        def join() -> None:
-            key = self._key
-            query = f"tags.`{SESSION_KEY}` = '{key}'"
-            deadline = time.monotonic() + JOIN_TIMEOUT
-            while True:
-                found = self.client.search_runs([self.experiment_id], query, max_results=2)
-                if len(found) == 1:
-                    break
-                if len(found) > 1 or time.monotonic() > deadline:
-                    raise LookupError(
-                        f"{len(found)} session runs tagged {SESSION_KEY}={key} in experiment "
-                        f"{self.experiment!r}; expected the controller's one"
-                    )
-                time.sleep(0.5)
-            self.parent_run_id = found[0].info.run_id
-            self._datasets = _datasets(self._datasets_spec)
-
-        self._attempt("join the session run", join)
-
     def refs(self, name: str) -> dict[str, str]:
         refs = {"variant_run": self.variant_runs[name]} if name in self.variant_runs else {}
         if name in self.versions:
@@ -256,11 +221,7 @@ class MlflowTracker:
             return self.notes()
 
         def finish() -> None:
-            for name, run_id in self.variant_runs.items():
-                broken = name in self._failed_variants
-                self.client.set_terminated(run_id, status="FAILED" if broken else "FINISHED")
-            if self.joined:
-                return
+            self._close_variant_runs()
             for path in files:
                 if path.is_file():
                     self.client.log_artifact(self.parent_run_id, str(path))
@@ -276,6 +237,11 @@ class MlflowTracker:
 
         self._attempt("finish the session run", finish)
         return self.notes()
+
+    def _close_variant_runs(self) -> None:
+        for name, run_id in self.variant_runs.items():
+            broken = name in self._failed_variants
+            self.client.set_terminated(run_id, status="FAILED" if broken else "FINISHED")
 
     def notes(self) -> list[str]:
         lines = []
@@ -298,9 +264,6 @@ class MlflowTracker:
         """One run per seed, a child of its variant's run: params, metrics, tags, datasets,
         artifacts and the model."""
         label = f"{case.name}-seed{case.seed}"
-        if self.joined and self.parent_run_id is None and not self._join_tried:
-            self._join_tried = True
-            self._find_session_run()
         if self.parent_run_id is None:
             self.failures.append(f"case {label}: skipped, the session run could not be opened")
             return
@@ -311,9 +274,10 @@ class MlflowTracker:
             if self._attempt(f"case {label}", lambda: self._log_case(case)) is not None:
                 self.logged.append(label)
 
-        if self.joined:  # a worker: the outcome it sends next carries this case's runs
-            log()
-            return
+        self._submit(log)
+
+    def _submit(self, log: Callable[[], None]) -> None:
+        """Log in the background, one case at a time, in order (``flush`` waits)."""
         if self._background is None:
             self._background = ThreadPoolExecutor(1, thread_name_prefix="mlflow-logging")
         self._pending.append(self._background.submit(log))
@@ -558,6 +522,64 @@ def _store_lock(
     if database.exists() and not database.is_file():
         raise StoreError(f"{database}: not a file; give the path of a SQLite database file")
     return held_lock(Path(f"{database}.lock"), notify=notify, wait=300)
+
+
+class MlflowWorkerTracker(MlflowTracker):
+    """An xdist worker's tracker: it logs its cases under the session run the controller
+    owns (found by its ``bench.session_key`` tag when the first case is logged: the
+    controller opens it once every worker has collected its cases), in the foreground, so
+    that the outcome the worker sends next carries the case's runs. It closes its variants'
+    runs, never the session run."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._owns_parent = False
+        self._key = ""
+        self._datasets_spec: dict[str, Any] = {}
+        self._looked_up = False
+
+    def start(
+        self,
+        *,
+        facts: dict[str, Any],
+        tags: dict[str, str],
+        datasets: dict[str, Any],
+        key: str = "",
+    ) -> None:
+        """Remember what the session run is tagged with; it is looked up with the first case."""
+        self._remember(facts, tags)
+        self._key, self._datasets_spec = key, datasets
+
+    def log_case(self, case: CaseRun) -> None:
+        if not self._looked_up:
+            self._looked_up = True
+            self._attempt("join the session run", self._find_session_run)
+        super().log_case(case)
+
+    def _submit(self, log: Callable[[], None]) -> None:
+        log()
+
+    def _find_session_run(self) -> None:
+        query = f"tags.`{SESSION_KEY}` = '{self._key}'"
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        while True:
+            found = self.client.search_runs([self.experiment_id], query, max_results=2)
+            if len(found) == 1:
+                break
+            if len(found) > 1 or time.monotonic() > deadline:
+                raise LookupError(
+                    f"{len(found)} session runs tagged {SESSION_KEY}={self._key} in experiment "
+                    f"{self.experiment!r}; expected the controller's one"
+                )
+            time.sleep(0.5)
+        self.parent_run_id = found[0].info.run_id
+        self._datasets = _datasets(self._datasets_spec)
+
+    def finish(self, files: list[Path], interrupted: bool, failed: bool = False) -> list[str]:
+        """Close this worker's variant runs (the controller closes the session run)."""
+        if self.parent_run_id is not None:
+            self._attempt("close the variant runs", self._close_variant_runs)
+        return self.notes()
 
 
 def _http_reason(message: str) -> str:

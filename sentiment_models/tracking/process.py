@@ -144,9 +144,6 @@ class TrackingProcess:
         self._started = True
         self._send("start", **arguments)  # its failures are recorded, like a case's
 
-    def join(self, **arguments: Any) -> None:
-        raise NotImplementedError("an xdist worker logs in its own process (MlflowTracker)")
-
     def refs(self, name: str) -> dict[str, str]:
         return {}  # this process's own cases: nothing to hand over
 
