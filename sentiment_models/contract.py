@@ -1,18 +1,23 @@
 """The variant contract as checks anyone can run: the built-in variants' tests use them, and a
-team that registers its own variant runs the same ones in its own tests::
+team that registers its own variant runs the same ones in its own tests, one test id per
+check (so that the first failure does not hide the others)::
 
-    from sentiment_models.contract import check_contract
+    from sentiment_models.contract import parametrize_with_checks
 
-    def test_my_variant(tmp_path):
-        check_contract(MyVariant(seed=0).fit(texts, labels), texts[:20], tmp_path)
+    @parametrize_with_checks(["team-adapter"])
+    def test_contract(key, check, tmp_path):
+        check(trained_adapter, texts[:20], tmp_path)   # test_contract[team-adapter-odd-texts], ...
 
-Each check raises ``AssertionError`` with what is wrong. None needs pytest.
+or all of them at once: ``check_contract(variant, texts, folder)``. Each check raises
+``AssertionError`` with what is wrong. Only ``parametrize_with_checks`` needs pytest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,10 +87,46 @@ def check_save_and_load(variant: SentimentVariant, texts: Sequence[str], folder:
     assert not pickled, f"pickled files {pickled}: save in the framework's safe format"
 
 
+@dataclass(frozen=True)
+class ContractCheck:
+    """One check of the contract, called as ``check(variant, texts, folder)`` on a trained
+    variant, a few real texts and an empty folder it may write to."""
+
+    name: str
+    run: Callable[[SentimentVariant, Sequence[str], Path], None]
+
+    def __call__(self, variant: SentimentVariant, texts: Sequence[str], folder: Path) -> None:
+        self.run(variant, texts, folder)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+CHECKS: tuple[ContractCheck, ...] = (
+    ContractCheck(
+        "probabilities", lambda variant, texts, folder: check_probabilities(variant, texts)
+    ),
+    ContractCheck("odd-texts", lambda variant, texts, folder: check_odd_texts(variant)),
+    ContractCheck("non-texts", lambda variant, texts, folder: check_non_texts_refused(variant)),
+    ContractCheck("description", lambda variant, texts, folder: check_description(variant)),
+    ContractCheck("save-and-load", check_save_and_load),
+)
+"""The contract, check by check."""
+
+
 def check_contract(variant: SentimentVariant, texts: Sequence[str], folder: Path) -> None:
-    """Every check above, on a trained ``variant`` and a few real ``texts``."""
-    check_probabilities(variant, texts)
-    check_odd_texts(variant)
-    check_non_texts_refused(variant)
-    check_description(variant)
-    check_save_and_load(variant, texts, folder)
+    """Every check of ``CHECKS``, on a trained ``variant`` and a few real ``texts``."""
+    for check in CHECKS:
+        check(variant, texts, folder)
+
+
+def parametrize_with_checks(keys: Iterable[str]) -> Any:
+    """A ``pytest.mark.parametrize`` over ``key`` (each of ``keys``: a variant name, or any
+    label the test maps to its trained variant) and ``check`` (each of ``CHECKS``), with ids
+    ``KEY-CHECK``: one test per variant and check, selectable with ``-k``."""
+    import pytest
+
+    cases = [(key, check) for key in keys for check in CHECKS]
+    return pytest.mark.parametrize(
+        ("key", "check"), cases, ids=[f"{key}-{check.name}" for key, check in cases]
+    )

@@ -290,14 +290,16 @@ def pytest_bench_comparison_rows(config):
 """
 
 TEAM_CONTRACT_TEST = """
-from sentiment_models.contract import check_contract
+from sentiment_models.contract import parametrize_with_checks
 from team_models import PriorVariant
 
+TEXTS = ["great flight", "lost my bag", "on time", "rude staff", "ok", "love it"]
+LABELS = ["positive", "negative", "neutral", "negative", "neutral", "positive"]
 
-def test_team_variant_honours_the_contract(tmp_path):
-    texts = ["great flight", "lost my bag", "on time", "rude staff", "ok", "love it"]
-    labels = ["positive", "negative", "neutral", "negative", "neutral", "positive"]
-    check_contract(PriorVariant(seed=0).fit(texts, labels), texts, tmp_path / "model")
+
+@parametrize_with_checks(["team-prior"])
+def test_team_variant_honours_the_contract(key, check, tmp_path):
+    check(PriorVariant(seed=0).fit(TEXTS, LABELS), TEXTS, tmp_path / "model")
 """
 
 
@@ -307,9 +309,10 @@ def test_a_conftest_registers_a_variant_that_is_benchmarked_tracked_and_tabled(p
     pytester.makepyfile(team_models=TEAM_MODULE, test_team_contract=TEAM_CONTRACT_TEST)
     pytester.makeconftest(EXTERNAL_CONFTEST)
     contract = pytester.runpytest_subprocess(
-        "test_team_contract.py", "--no-mlflow", "-p", "no:cacheprovider"
+        "test_team_contract.py", "--no-mlflow", "-p", "no:cacheprovider", "-v"
     )
-    contract.assert_outcomes(passed=1)  # the same contract checks as the built-in variants
+    contract.assert_outcomes(passed=5)  # the same contract checks as the built-in variants
+    contract.stdout.fnmatch_lines(["*[[]team-prior-odd-texts[]] PASSED*"])
     uri = f"sqlite:///{pytester.path / 'mlflow.db'}"
     args = [a for a in bench_dir if a != "--no-mlflow"]
     result = pytester.runpytest_subprocess(
