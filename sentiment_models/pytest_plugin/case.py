@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sentiment_models.checks import CheckContext, model_checks
 from sentiment_models.data import DatasetSplits
 from sentiment_models.data.splits import subsample
 from sentiment_models.metrics import score
@@ -22,7 +23,6 @@ from sentiment_models.results import (
     PhrasePrediction,
     Timing,
     TrainResult,
-    Transfer,
     class_indices,
     encode_items,
     to_json,
@@ -147,14 +147,10 @@ class CaseRunner:
         proba = _timed(benchmark, variant.predict_proba, test.texts)
         seconds = time.perf_counter() - started
         metrics = score(test.labels, proba, variant.classes_)
+        context = CheckContext(self.splits, self._tell, self._class_indices)
         transfer = {}
-        for name, data in self.splits.evaluations.items():
-            self._tell(f"evaluating on {name} ({len(data):,} texts)")
-            scored = variant.predict_proba(data.texts)
-            transfer[name] = Transfer(
-                score(data.labels, scored, variant.classes_),
-                encode_items(self._class_indices(variant, scored)),
-            )
+        for check in model_checks():  # untimed: after the test split's timed predictions
+            transfer.update(check.run(variant, context))
         self.description = variant.describe()
         self.hyperparameters = variant.hyperparameters()
         shutil.rmtree(self.model_dir, ignore_errors=True)

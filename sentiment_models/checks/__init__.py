@@ -1,0 +1,56 @@
+"""Per-model checks: what runs on a trained model right after its evaluate phase (untimed),
+beside the test split's scores. Each kind of check is one module with one class that follows
+:class:`ModelCheck`, and one entry in ``MODEL_CHECKS``; the case runner runs every entry, so a
+new kind of check changes neither the runner nor the session. ``evaluation_sets`` (the
+out-of-domain sets of ``--eval-dataset``) is the first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from sentiment_models.data import DatasetSplits
+    from sentiment_models.results import Transfer
+    from sentiment_models.variants import SentimentVariant
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may use besides the trained variant: the session's split (with its
+    evaluation sets), a way to say what it does, and the item encoding of the results."""
+
+    splits: DatasetSplits
+    progress: Callable[[str], None]
+    class_indices: Callable[[SentimentVariant, np.ndarray], np.ndarray]
+    """Each item's predicted class (an index into the split's classes) from probabilities."""
+
+
+class ModelCheck(Protocol):
+    """One kind of check on a trained model."""
+
+    name: ClassVar[str]
+
+    def run(self, variant: SentimentVariant, context: CheckContext) -> Mapping[str, Transfer]:
+        """Score ``variant``; returns results by the name of the set they were made on."""
+
+
+MODEL_CHECKS: dict[str, str] = {
+    "evaluation-sets": "sentiment_models.checks.evaluation_sets:EvaluationSets",
+}
+"""Check name -> ``"module:Class"``, imported when a case is evaluated."""
+
+
+def model_checks() -> list[ModelCheck]:
+    """An instance of every registered check, in registration order."""
+    checks = []
+    for name, target in MODEL_CHECKS.items():
+        module, _, attribute = target.partition(":")
+        check = getattr(import_module(module), attribute)()
+        assert check.name == name, f"{target} is named {check.name!r}, registered as {name!r}"
+        checks.append(check)
+    return checks
