@@ -563,6 +563,11 @@ REFUSALS = {
         "MLFLOW_TRACKING_URI file://*: cannot open experiment*",
         workers=2,
     ),
+    "results folder not writable, two workers": Refusal(
+        lambda f: (["--results-dir", "/proc/bench-results"], {}),
+        "--results-dir /proc/bench-results: /proc is not writable*choose a writable folder",
+        workers=2,
+    ),
     "bad data, two workers, tracking on": Refusal(
         _with_store(lambda f: _rows(f, [("fine", "positive")])),
         "*bad.csv*: only one class ('positive', 1 rows); a classifier needs at least two",

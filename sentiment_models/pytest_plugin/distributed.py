@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from sentiment_models.errors import BenchError
+from sentiment_models.pytest_plugin.safety import check_benchmark_outputs
 from sentiment_models.pytest_plugin.session import CASE_NODE, BenchSession, case_id
 from sentiment_models.pytest_plugin.timings import ATTRIBUTE as TIMING
 from sentiment_models.pytest_plugin.timings import add_benchmark
@@ -93,10 +94,11 @@ class ResultsCollector:
         self.started = True
         session = self.session
         try:
-            unavailable = session.preflight(names)
-            session.connect_tracking(wait=False)  # checked while the data loads
-            session.prepare()
-            session.connect_tracking()
+            unavailable = session.set_up(
+                names,
+                writes_results=True,
+                check_outputs=lambda: check_benchmark_outputs(self.config),
+            )
         except BenchError as error:  # stops the session as in a serial run, workers and all
             from sentiment_models.pytest_plugin.options import usage_error
 

@@ -211,14 +211,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 seeds.append(case[1])
     collect_only = config.option.collectonly  # listing cases: no data, no tracking store
     try:
-        unavailable = session.preflight(selected)
-        if not collect_only:
-            session.check_stores()
-            if session.worker == "main":
-                check_benchmark_outputs(config)
-            session.connect_tracking(wait=False)  # checked while the data loads
-            session.prepare()
-            session.connect_tracking()
+        unavailable = session.set_up(
+            selected,
+            writes_results=session.worker == "main",
+            collect_only=collect_only,
+            check_outputs=lambda: check_benchmark_outputs(config),
+        )
     except BenchError as error:
         if session.worker == "main":
             raise usage_error(error) from None

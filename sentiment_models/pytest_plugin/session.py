@@ -218,19 +218,44 @@ class BenchSession:
                 self.skipped[name] = render_fields(reason, self.name_field)
         return dict(self.skipped)
 
-    def check_stores(self) -> None:
-        """Before any training: the results folder can be written and its store read, and the
-        baseline (with ``--gate`` or ``--update-baseline``) is readable and finite; a run that
-        does not match its profile may update the baseline only when told so explicitly."""
+    def set_up(
+        self,
+        names: list[str],
+        *,
+        writes_results: bool,
+        collect_only: bool = False,
+        check_outputs: Callable[[], None] = lambda: None,
+    ) -> dict[str, str]:
+        """Everything before the first case, in one place for every role: the parameters,
+        then (unless only listing the cases) the stores (``writes_results``: the process
+        that writes the results and the baseline, which also runs ``check_outputs``), the
+        tracking store (checked while the data loads) and the data. Raises BenchError;
+        returns the variants that cannot run here, with the reason."""
+        unavailable = self.preflight(names)
+        if collect_only:
+            return unavailable
+        self.check_stores(writes_results)
+        if writes_results:
+            check_outputs()
+        self.connect_tracking(wait=False)
+        self.prepare()
+        self.connect_tracking()
+        return unavailable
+
+    def check_stores(self, writes_results: bool) -> None:
+        """Before any training: the baseline (with ``--gate`` or ``--update-baseline``) is
+        readable and finite; for the process that writes them (``writes_results``), the
+        results folder can be written and its store read, and a run that does not match its
+        profile may update the baseline only when told so explicitly."""
         from sentiment_models.gates import read_baseline
         from sentiment_models.reporting.store import check_results_folder, check_writable_folder
 
-        if self.worker == "main":
+        if writes_results:
             check_results_folder(self.results_dir)
         gate = self.config.gate
         if gate.gate or gate.update_baseline:
             read_baseline(self.baseline_path)
-        if gate.update_baseline and self.worker == "main":
+        if gate.update_baseline and writes_results:
             check_writable_folder(self.baseline_path.parent, "{gate.baseline} folder")
             differences = self.profile_differences()
             if differences and not gate.force_baseline_update:
