@@ -10,6 +10,7 @@ import pytest
 from sentiment_models.checks import MODEL_CHECKS, CheckContext, model_checks
 from sentiment_models.config import DataConfig, SplitConfig
 from sentiment_models.data import load_splits
+from sentiment_models.errors import ParameterError
 from sentiment_models.metrics import score
 from sentiment_models.pytest_plugin.case import CaseRunner
 from sentiment_models.results import Transfer, decode_items, encode_items
@@ -62,7 +63,7 @@ def _runner(tiny_csv, tmp_path, eval_datasets=()) -> CaseRunner:
 
 
 def test_the_registered_checks_are_built_by_name():
-    assert [check.name for check in model_checks()] == list(MODEL_CHECKS)
+    assert [check.name for check in model_checks()] == MODEL_CHECKS.names()
 
 
 def test_the_evaluation_sets_are_a_check(tiny_csv, tmp_path):
@@ -74,7 +75,8 @@ def test_the_evaluation_sets_are_a_check(tiny_csv, tmp_path):
 
 
 def test_a_new_kind_of_check_is_one_class_and_one_entry(tiny_csv, tmp_path, monkeypatch):
-    monkeypatch.setitem(MODEL_CHECKS, "shouted", f"{__name__}:ShoutedTestSplit")
+    monkeypatch.setattr(MODEL_CHECKS, "_added", {})
+    MODEL_CHECKS.register("shouted", f"{__name__}:ShoutedTestSplit")
     runner = _runner(tiny_csv, tmp_path)
     runner.train(Untimed())
     result = runner.evaluate(Untimed())
@@ -86,6 +88,9 @@ def test_a_new_kind_of_check_is_one_class_and_one_entry(tiny_csv, tmp_path, monk
 
 
 def test_a_check_registered_under_another_name_is_refused(monkeypatch):
-    monkeypatch.setitem(MODEL_CHECKS, "loud", f"{__name__}:ShoutedTestSplit")
-    with pytest.raises(AssertionError, match="is named 'shouted', registered as 'loud'"):
+    monkeypatch.setattr(MODEL_CHECKS, "_added", {})
+    MODEL_CHECKS.register("loud", f"{__name__}:ShoutedTestSplit")
+    with pytest.raises(ParameterError, match="calls itself 'shouted'; register it under"):
         model_checks()
+    with pytest.raises(ParameterError, match="calls itself 'shouted'"):
+        MODEL_CHECKS.register("louder", ShoutedTestSplit)

@@ -12,6 +12,7 @@ from sentiment_models.errors import BenchError, FieldError, ParameterError
 from sentiment_models.pytest_plugin.mlproject import project_parameters, render_mlproject
 from sentiment_models.pytest_plugin.options import flag_name
 from sentiment_models.variants import (
+    VARIANTS,
     SentimentVariant,
     VariantDescription,
     create_variant,
@@ -153,7 +154,7 @@ def test_the_fit_template_checks_inputs_sets_classes_and_preflights_once():
 
 
 def test_variants_register_from_outside_the_package(monkeypatch):
-    monkeypatch.setattr("sentiment_models.variants._EXTERNAL", {})
+    monkeypatch.setattr(VARIANTS, "_added", {})
     register_variant("echo", Echo)
     assert variant_names()[-1] == "echo" and variant_class("echo") is Echo
     assert create_variant("echo", weight="2").params["weight"] == 2.0
@@ -163,3 +164,5 @@ def test_variants_register_from_outside_the_package(monkeypatch):
         register_variant("simple", Echo)
     with pytest.raises(ParameterError, match="not a SentimentVariant"):
         register_variant("thing", dict)
+    with pytest.raises(ParameterError, match="calls itself 'echo'; register it under that name"):
+        register_variant("other-name", Echo)

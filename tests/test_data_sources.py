@@ -308,3 +308,16 @@ def test_a_training_split_without_a_test_class_is_refused(tmp_path):
     (folder / "train_labels.txt").write_text("".join(f"{i % 2}\n" for i in range(12)))
     with pytest.raises(DataError, match="the training split has no rows of class positive"):
         load_splits(DataConfig(dataset="tweeteval", data_path=str(folder)), SplitConfig())
+
+
+def test_a_data_source_is_one_function_and_one_registry_entry(tiny_csv, monkeypatch):
+    from sentiment_models.data import SOURCES
+
+    monkeypatch.setattr(SOURCES, "_added", {})
+    SOURCES.register("team-csv", "sentiment_models.data.sources:load_csv")
+    config = DataConfig(dataset="team-csv", data_path=str(tiny_csv))
+    assert len(load_splits(config, SplitConfig()).test) == len(
+        load_splits(DataConfig(dataset="csv", data_path=str(tiny_csv)), SplitConfig()).test
+    )
+    with pytest.raises(FieldError, match=r"unknown dataset; expected one of .*'team-csv'"):
+        load_splits(DataConfig(dataset="nope", data_path=str(tiny_csv)), SplitConfig())

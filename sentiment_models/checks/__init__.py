@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import import_module
 from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from sentiment_models.registry import Registry
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,18 +40,15 @@ class ModelCheck(Protocol):
         """Score ``variant``; returns results by the name of the set they were made on."""
 
 
-MODEL_CHECKS: dict[str, str] = {
-    "evaluation-sets": "sentiment_models.checks.evaluation_sets:EvaluationSets",
-}
-"""Check name -> ``"module:Class"``, imported when a case is evaluated."""
+MODEL_CHECKS: Registry[type[ModelCheck]] = Registry(
+    "model check",
+    {"evaluation-sets": "sentiment_models.checks.evaluation_sets:EvaluationSets"},
+    entry_points="sentiment_bench.model_checks",
+)
+"""Every kind of check, imported when a case is evaluated; more come from the entry-point
+group ``sentiment_bench.model_checks`` or ``MODEL_CHECKS.register(name, Class)``."""
 
 
 def model_checks() -> list[ModelCheck]:
     """An instance of every registered check, in registration order."""
-    checks = []
-    for name, target in MODEL_CHECKS.items():
-        module, _, attribute = target.partition(":")
-        check = getattr(import_module(module), attribute)()
-        assert check.name == name, f"{target} is named {check.name!r}, registered as {name!r}"
-        checks.append(check)
-    return checks
+    return [MODEL_CHECKS.get(name)() for name in MODEL_CHECKS.names()]

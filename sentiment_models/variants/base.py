@@ -77,6 +77,17 @@ SHARE = Range(0, 1, high_open=True)
 """ A share such as dropout: 0 <= value < 1."""
 
 
+@dataclass(frozen=True)
+class VariantOption:
+    """A command-line option (and ini key) of a variant's own that sets one of its
+    parameters: ``--glove-path PATH`` sets ``lstm-glove.glove_path``."""
+
+    flag: str
+    param: str
+    metavar: str
+    help: str
+
+
 class SentimentVariant(ABC):
     """Base class of every model variant.
 
@@ -87,6 +98,8 @@ class SentimentVariant(ABC):
     """
 
     name: ClassVar[str]
+    options: ClassVar[tuple[VariantOption, ...]] = ()
+    """Options of this variant's own (``--glove-path``); ``--variant-param`` sets any."""
     default_params: ClassVar[Mapping[str, Any]] = {}
     learns: ClassVar[bool] = True
     """False for pretrained models and lexicons: ``fit`` only loads and maps labels."""

@@ -14,12 +14,21 @@ from sentiment_models.embeddings import (
     embedded_glove,
     glove_file,
 )
-from sentiment_models.variants.base import Range
+from sentiment_models.variants.base import Range, VariantOption
 from sentiment_models.variants.keras_base import TINY_LSTM, KerasLstmVariant
 
 
 class LstmGloveVariant(KerasLstmVariant):
     name = "lstm-glove"
+    options = (
+        VariantOption(
+            "--glove-path",
+            "glove_path",
+            "PATH",
+            "GloVe text file for lstm-glove (e.g. glove.6B.100d.txt; default: the embedded "
+            "GloVe 6B 50d vectors).",
+        ),
+    )
     default_params: ClassVar[dict[str, Any]] = {
         **KerasLstmVariant.default_params,
         "embedding_dim": 0,  # 0: the vectors' own size; else it must match them

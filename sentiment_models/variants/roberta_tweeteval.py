@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
-from sentiment_models.variants.base import VariantDescription
+from sentiment_models.variants.base import VariantDescription, VariantOption
 from sentiment_models.variants.transformer_base import (
     TransformerVariant,
     check_model_folder,
@@ -59,6 +59,17 @@ def hub_unreachable(timeout: float = 3.0) -> str | None:
 
 class RobertaTweetEvalVariant(TransformerVariant):
     name = "roberta-tweeteval"
+    options = (
+        VariantOption(
+            "--hf-model",
+            "model",
+            "PATH|NAME",
+            "checkpoint for roberta-tweeteval: a local model folder, or a hub name loaded from "
+            "the Hugging Face cache or the hub (default: "
+            "cardiffnlp/twitter-roberta-base-sentiment-latest; skipped with the reason when "
+            "none of these has it).",
+        ),
+    )
     learns = False
     default_params: ClassVar[dict[str, Any]] = {
         "model": DEFAULT_MODEL,
