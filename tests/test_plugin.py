@@ -316,6 +316,7 @@ def test_a_conftest_registers_a_variant_that_is_benchmarked_tracked_and_tabled(p
     uri = f"sqlite:///{pytester.path / 'mlflow.db'}"
     args = [a for a in bench_dir if a != "--no-mlflow"]
     result = pytester.runpytest_subprocess(
+        "test_models.py",
         *args,
         "-k",
         "team-prior or vader",
