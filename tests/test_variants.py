@@ -188,7 +188,7 @@ def test_unfitted_variant_says_so():
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "Upper", "", "x" * 60, "dot.name"])
 def test_variant_names_cannot_escape_their_folders(name):
-    from sentiment_models.variants import check_variant_name
+    from sentiment_models.variants import VARIANTS
 
     with pytest.raises(ParameterError, match="no paths"):
-        check_variant_name(name)
+        VARIANTS.check_name(name)
