@@ -28,8 +28,10 @@ TRACKED_PACKAGES = (
 
 
 @cache
-def git_state(root: str = ".") -> dict[str, str | bool]:
-    """The commit checked out at ``root`` and whether the work tree differs from it."""
+def git_state(root: str = ".", outputs: tuple[str, ...] = ()) -> dict[str, str | bool]:
+    """The commit checked out at ``root`` and whether the work tree differs from it, leaving
+    out ``outputs`` (paths the bench itself writes, e.g. the results folder and the baseline:
+    a regeneration that has just rewritten them does not make the next one's code dirty)."""
 
     def run(*args: str) -> str | None:
         try:
@@ -43,7 +45,8 @@ def git_state(root: str = ".") -> dict[str, str | bool]:
     commit = run("rev-parse", "HEAD")
     if commit is None:
         return {"commit": "unknown", "dirty": False}
-    status = run("status", "--porcelain", "--untracked-files=no") or ""
+    excluded = [f":(exclude){path}" for path in outputs]
+    status = run("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded) or ""
     return {"commit": commit, "dirty": bool(status)}
 
 

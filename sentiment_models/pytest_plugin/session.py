@@ -612,7 +612,12 @@ class BenchSession:
         if self._provenance is None:
             from sentiment_models.results import Provenance
 
-            state = git_state(str(self.rootdir))
+            outputs = tuple(
+                str(path.resolve().relative_to(self.rootdir.resolve()))
+                for path in (self.results_dir, self.baseline_path)
+                if path.resolve().is_relative_to(self.rootdir.resolve())
+            )
+            state = git_state(str(self.rootdir), outputs)
             self._provenance = Provenance(
                 commit=short_commit(state),
                 commit_full=str(state["commit"]),
