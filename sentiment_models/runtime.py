@@ -91,7 +91,7 @@ def torch_device(spec: str | None = None) -> str:
         build = torch.version.cuda or "CPU only"
         raise DeviceError(
             f"{{run.device}} {spec}: torch sees no GPU (torch {torch.__version__}, CUDA build: "
-            f"{build}); install a CUDA build of torch (see the README) or use --device cpu"
+            f"{build}); install a CUDA build of torch (see docs/distributed.md) or use --device cpu"
         )
     if index >= torch.cuda.device_count():
         raise DeviceError(

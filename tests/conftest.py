@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import write_csv
+from tests.helpers import BenchArguments, write_csv
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -113,19 +113,21 @@ def bench_dir(pytester, tiny_rows):
     tiny_csv = write_csv(pytester.path / "tiny.csv", tiny_rows)
     pytester.makepyfile(test_models=BENCH_FILE.read_text())
     pytester.makeini("[pytest]\n")  # the rootdir is this folder, as a project's would be
-    return [
-        "-p",
-        "no:cacheprovider",
-        "--dataset",
-        "csv",
-        "--data-path",
-        str(tiny_csv),
-        "--results-dir",
-        str(pytester.path / "results"),
-        "--bench-profile",
-        "tiny",
-        "--no-mlflow",
-    ]
+    return BenchArguments(
+        [
+            "-p",
+            "no:cacheprovider",
+            "--dataset",
+            "csv",
+            "--data-path",
+            str(tiny_csv),
+            "--results-dir",
+            str(pytester.path / "results"),
+            "--bench-profile",
+            "tiny",
+            "--no-mlflow",
+        ]
+    )
 
 
 def pytest_configure(config):
@@ -167,3 +169,13 @@ def pytest_terminal_summary(terminalreporter):
             else f"{failed} NOT handled (a traceback, a lost result or a wrong message: see above)"
         )
         terminalreporter.write_line(f"fault injection: {len(faults)} faults tried, {verdict}")
+
+
+@pytest.fixture
+def prior_variant(monkeypatch):
+    """The tiny ``prior`` variant (``tests.helpers.Prior``) registered for one test."""
+    from sentiment_models.variants import VARIANTS, register_variant
+    from tests.helpers import Prior
+
+    monkeypatch.setattr(VARIANTS, "_added", {})
+    register_variant("prior", Prior)

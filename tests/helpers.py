@@ -5,9 +5,15 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from sentiment_models.config import BenchConfig
+from sentiment_models.gates import Verdict
+from sentiment_models.pytest_plugin.casebook import CaseBook
+from sentiment_models.pytest_plugin.preparation import Preparation
+from sentiment_models.pytest_plugin.settings import SessionSettings
 from sentiment_models.results import (
     DataFacts,
     PhrasePrediction,
@@ -19,7 +25,8 @@ from sentiment_models.results import (
     VariantRecord,
     encode_items,
 )
-from sentiment_models.variants import VariantDescription
+from sentiment_models.tracking import NullTracker
+from sentiment_models.variants import SentimentVariant, VariantDescription
 
 
 def write_csv(path: Path, rows, header=("text", "label"), encoding="utf-8") -> Path:
@@ -137,18 +144,101 @@ def make_result(
     )
 
 
-def bench_arguments(base: list[str], extra: list[str], *, tracking: bool = False) -> list[str]:
-    """``base`` (the ``bench_dir`` fixture's arguments) then ``extra``, where an option that
-    ``extra`` gives (``--data-path``, ``--results-dir``) replaces ``base``'s; with
-    ``tracking``, without ``--no-mlflow``, and with a store of its own unless ``extra`` or
-    the environment names one."""
-    args = list(base)
-    for option in ("--data-path", "--results-dir"):
-        if option in extra and option in args:
-            index = args.index(option)
-            del args[index : index + 2]
-    if tracking:
-        args.remove("--no-mlflow")
-        if "--mlflow-uri" not in extra and "MLFLOW_TRACKING_URI" not in os.environ:
+class BenchArguments(list):
+    """The ``bench_dir`` fixture's arguments (tiny profile, tiny CSV, results in the pytester
+    folder, no tracking), and the one way tests derive others from them."""
+
+    def tracked(self) -> list[str]:
+        """The same arguments with tracking on (the test adds its store)."""
+        return [arg for arg in self if arg != "--no-mlflow"]
+
+    def but(self, extra: list[str], *, tracking: bool = False) -> list[str]:
+        """These arguments then ``extra``, where an option that ``extra`` gives
+        (``--data-path``, ``--results-dir``) replaces this one's; with ``tracking``, tracked,
+        to a store of its own unless ``extra`` or the environment names one."""
+        args = self.tracked() if tracking else list(self)
+        for option in ("--data-path", "--results-dir"):
+            if option in extra and option in args:
+                index = args.index(option)
+                del args[index : index + 2]
+        if tracking and "--mlflow-uri" not in extra and "MLFLOW_TRACKING_URI" not in os.environ:
             extra = ["--mlflow-uri", "sqlite:///x.db", *extra]
-    return [*args, *extra]
+        return [*args, *extra]
+
+
+# -- a session's parts on tiny real data, without pytest's session --------------------------
+class Prior(SentimentVariant):
+    """A tiny real variant that learns: it predicts the training split's class prior."""
+
+    name = "prior"
+    learns = True
+
+    def _fit(self, texts, labels, validation=None):
+        self.prior = np.asarray([np.mean(labels == label) for label in self.classes_])
+
+    def _predict_proba(self, texts):
+        return np.tile(self.prior + 1e-3, (len(texts), 1))
+
+    def describe(self):
+        return VariantDescription("-", "-", "-", "Prior", "class prior", preprocessing="none")
+
+    def save_model(self, folder):
+        (folder / "prior.txt").write_text(" ".join(map(str, self.prior)))
+
+    def load_model(self, folder):
+        self.prior = np.asarray([float(v) for v in (folder / "prior.txt").read_text().split()])
+
+
+class Untimed:
+    """What a phase needs of pytest-benchmark's fixture, running the phase once untimed."""
+
+    group = ""
+
+    def __init__(self) -> None:
+        self.extra_info: dict[str, Any] = {}
+
+    def pedantic(self, function, args=(), kwargs=None, **_: Any):
+        return function(*args, **(kwargs or {}))
+
+
+class CountingGate:
+    """A gate that records what it was asked and fails when told to."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple[str, list[int]]] = []
+        self.fail = fail
+
+    def check(self, variant, profile, runs) -> Verdict:
+        self.calls.append((variant, sorted(runs)))
+        return Verdict(failures=[f"{variant}: accuracy dropped"] if self.fail else [])
+
+
+def settings_for(tmp_path, tiny_rows, seeds: str = "0,1") -> SessionSettings:
+    data = write_csv(tmp_path / "tiny.csv", tiny_rows)
+    given = {
+        "--dataset": "csv",
+        "--data-path": str(data),
+        "--bench-profile": "tiny",
+        "--no-mlflow": True,
+        "--seeds": seeds,
+        "--results-dir": str(tmp_path / "results"),
+    }
+    config = BenchConfig.from_raw(lambda path, spec: given.get(spec.flag))
+    return SessionSettings(config, tmp_path, variant_params={})
+
+
+def make_book(tmp_path, tiny_rows, names=("prior",), gate=None) -> CaseBook:
+    settings = settings_for(tmp_path, tiny_rows)
+    preparation = Preparation(settings)
+    preparation.run(list(names), writes_results=True)
+    return CaseBook(settings, preparation, NullTracker(), gate)
+
+
+def run_case(book: CaseBook, name: str, seed: int, evaluate: bool = True):
+    runner = book.runner(name, seed)
+    runner.train(Untimed())
+    assert book.phase_done(f"{name}-seed{seed}", "train", f"t[{name}-seed{seed}]", "passed") is None
+    if not evaluate:
+        return None
+    runner.evaluate(Untimed())
+    return book.phase_done(f"{name}-seed{seed}", "evaluate", f"e[{name}-seed{seed}]", "passed")

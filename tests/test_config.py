@@ -13,14 +13,13 @@ from sentiment_models.pytest_plugin.mlproject import project_parameters, render_
 from sentiment_models.pytest_plugin.options import flag_name
 from sentiment_models.variants import (
     VARIANTS,
-    SentimentVariant,
-    VariantDescription,
     create_variant,
     parse_param_overrides,
     register_variant,
     variant_class,
     variant_names,
 )
+from tests.helpers import Prior
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +65,11 @@ def test_values_are_parsed_and_defaults_kept():
         ("--bench-profile", "fast", "--bench-profile fast: expected one of full, quick, tiny"),
         ("--variant-param", ["oops"], "--variant-param oops: expected VARIANT.KEY=VALUE"),
         ("--mlflow-experiment", " ", "--mlflow-experiment ' ': expected a non-empty value"),
+        ("--gate-alpha", "inf", "--gate-alpha inf: expected a finite number"),
+        ("--threads", "0", "--threads 0: expected 1 or more"),
+        ("--bootstrap-resamples", "10", "--bootstrap-resamples 10: expected 200 or more"),
+        ("--shard", "3/2", "--shard 3/2: expected 1 <= K <= N"),
+        ("--max-text-chars", "0", "--max-text-chars 0: expected 1 or more"),
     ],
 )
 def test_a_bad_value_names_its_flag(flag, raw, message):
@@ -99,6 +103,8 @@ def test_mlproject_file_is_generated_from_the_configuration():
         ("linear.cv_folds=1", r"parameter cv_folds=1: expected a number >= 2"),
         ("linear.C_grid=abc", r"parameter C_grid='abc': expected a list"),
         ("linear.C_grid=1|0", r"parameter C_grid='1.0\|0.0': expected a number > 0"),
+        ("linear.C_grid=1|abc", r"parameter C_grid='1\|abc': expected a list"),
+        ("minilm-finetuned.learning_rate=nan", r"learning_rate=nan: expected a finite number"),
         ("vader.sharpness=-2", r"parameter sharpness=-2.0: expected a number > 0"),
         ("lstm.dropout=nan", r"parameter dropout=nan: expected a finite number"),
         ("lstm.punctuation=keep", r"punctuation='keep': choose one of tokens, strip"),
@@ -110,8 +116,9 @@ def test_variant_parameters_are_checked_before_any_training(item, message):
         parse_param_overrides([item])
 
 
-class Echo(SentimentVariant):
-    """A tiny real variant: predicts each text's label by its first letter's class."""
+class Echo(Prior):
+    """The tiny real ``prior`` variant under another name, with a parameter, counting its
+    preflights."""
 
     name = "echo"
     default_params = {"weight": 1.0}  # noqa: RUF012
@@ -120,21 +127,6 @@ class Echo(SentimentVariant):
     @classmethod
     def preflight(cls, params):
         cls.preflights += 1
-
-    def _fit(self, texts, labels, validation=None):
-        self.prior = np.asarray([np.mean(labels == label) for label in self.classes_])
-
-    def _predict_proba(self, texts):
-        return np.tile(self.prior + 1e-3, (len(texts), 1))
-
-    def describe(self):
-        return VariantDescription("-", "-", "-", "Prior", "class prior", preprocessing="none")
-
-    def save_model(self, folder):
-        (folder / "prior.txt").write_text(" ".join(map(str, self.prior)))
-
-    def load_model(self, folder):
-        self.prior = np.asarray([float(v) for v in (folder / "prior.txt").read_text().split()])
 
 
 def test_the_fit_template_checks_inputs_sets_classes_and_preflights_once():

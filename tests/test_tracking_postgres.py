@@ -55,7 +55,7 @@ def postgres_server(postgres_uri, tmp_path_factory):
 def test_two_workers_log_every_run_once_under_one_session(pytester, bench_dir, postgres_server):
     import mlflow
 
-    args = [arg for arg in bench_dir if arg != "--no-mlflow"]
+    args = bench_dir.tracked()
     result = pytester.runpytest_subprocess(
         *args,
         "-k",

@@ -204,7 +204,7 @@ def test_a_variant_that_cannot_describe_itself_is_still_logged(pytester, bench_d
 
     pytester.makeconftest(BROKEN_VARIANT)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    args = [a for a in bench_dir if a != "--no-mlflow"]
+    args = bench_dir.tracked()
     result = pytester.runpytest_subprocess(*args, "-k", "broken", "--mlflow-uri", uri)
     result.assert_outcomes(passed=1, failed=1)
     output = result.stdout.str() + result.stderr.str()

@@ -63,7 +63,7 @@ def test_server_lost_mid_session_keeps_cases_and_tables(pytester, bench_dir, tmp
             f"        os.killpg({process.pid}, signal.SIGKILL)\n"
         )
         result = pytester.runpytest_subprocess(
-            *[a for a in bench_dir if a != "--no-mlflow"],
+            *bench_dir.tracked(),
             "--mlflow-uri",
             uri,
             "-k",

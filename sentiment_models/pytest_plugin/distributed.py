@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from sentiment_models.errors import BenchError
+from sentiment_models.pytest_plugin.items import CASE_NODE, case_id
 from sentiment_models.pytest_plugin.safety import check_benchmark_outputs
-from sentiment_models.pytest_plugin.session import CASE_NODE, BenchSession, case_id
+from sentiment_models.pytest_plugin.session import ResultsSession
 from sentiment_models.pytest_plugin.timings import ATTRIBUTE as TIMING
 from sentiment_models.pytest_plugin.timings import add_benchmark
 from sentiment_models.variants import variant_names
@@ -33,7 +34,7 @@ class ResultsCollector:
 
     NAME = "sentiment-bench-results"
 
-    def __init__(self, config: pytest.Config, session: BenchSession, key: str) -> None:
+    def __init__(self, config: pytest.Config, session: ResultsSession, key: str) -> None:
         self.config = config
         self.session = session
         self.key = key
@@ -53,7 +54,7 @@ class ResultsCollector:
             from sentiment_models.results import CaseOutcome, from_json
 
             outcome = from_json(CaseOutcome, payload)
-            rejected = self.session.collect(outcome)
+            rejected = self.session.book.collect(outcome)
             if self.distributed:
                 self._write(rejected or _progress_line(outcome))
         timing = getattr(report, TIMING, None)
@@ -70,9 +71,9 @@ class ResultsCollector:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         if config.getvalue("dist") not in SCHEDULED:
             return None  # the user chose another mode: xdist's own scheduler
-        from sentiment_models.pytest_plugin.scheduling import VariantScheduling
+        from sentiment_models.pytest_plugin.scheduling import VariantScheduling, expected_seconds
 
-        return VariantScheduling(config, log, costs=self.session.expected_seconds())
+        return VariantScheduling(config, log, costs=expected_seconds(self.session.settings))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -94,30 +95,25 @@ class ResultsCollector:
         self.started = True
         session = self.session
         try:
-            unavailable = session.set_up(
+            session.begin(
                 names,
-                writes_results=True,
+                key=self.key,
                 check_outputs=lambda: check_benchmark_outputs(self.config),
             )
         except BenchError as error:  # stops the session as in a serial run, workers and all
             from sentiment_models.pytest_plugin.options import usage_error
 
-            raise usage_error(error) from None
-        self._write(session.data_line())
+            session.refuse(usage_error(error))
+        settings = session.settings
         self._write(
-            f"sentiment-bench: {len(names)} variant(s) over {session.workers} xdist worker(s), "
-            f"one worker per variant and all its seeds, {session.threads} thread(s) per worker"
+            f"sentiment-bench: {len(names)} variant(s) over {settings.workers} xdist worker(s), "
+            f"one worker per variant and all its seeds, {settings.threads} thread(s) per worker"
         )
-        if set(names) - set(unavailable):
-            session.start_tracking(self.key)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
         if error:
-            self.session.rejected.append(
-                f"worker {node.gateway.id} died ({str(error).strip()[:200]}): the case it was "
-                "running failed; every case that finished was kept"
-            )
+            self.session.book.worker_died(node.gateway.id, str(error))
 
 
 def _host(spec: Any) -> str:

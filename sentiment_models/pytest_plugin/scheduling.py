@@ -13,15 +13,36 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from sentiment_models.pytest_plugin.session import CASE_NODE
-from sentiment_models.variants import training_scope
+from sentiment_models.errors import BenchError
+from sentiment_models.pytest_plugin.items import CASE_NODE
+from sentiment_models.variants import training_scope, variant_names
+
+if TYPE_CHECKING:
+    from sentiment_models.pytest_plugin.settings import SessionSettings
 
 SCOPE_PREFIX = "sentiment-bench:"
+
+
+def expected_seconds(settings: SessionSettings) -> dict[str, float]:
+    """Each stored variant's seconds per seed (train + evaluate, mean over its stored
+    seeds) times its seeds in this session: the workers take the longest first."""
+    from sentiment_models.reporting.store import read_results
+
+    try:
+        stored = read_results(settings.results_dir)
+    except (BenchError, OSError):
+        return {}  # no usable store: every variant is of unknown length
+    expected = {}
+    for name, record in stored.variants.items():
+        seconds = [run.train.seconds + run.evaluate.seconds for run in record.runs]
+        if seconds and name in variant_names():
+            expected[name] = sum(seconds) / len(seconds) * len(settings.cases_of([name]))
+    return expected
 
 
 class VariantScheduling(LoadScopeScheduling):

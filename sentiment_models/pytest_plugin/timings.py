@@ -7,11 +7,13 @@ then work as in a serial session."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Generator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from sentiment_models.pytest_plugin.items import case_id, case_of, phase_of
 from sentiment_models.results import to_json
 
 ATTRIBUTE = "sentiment_bench_timing"
@@ -65,3 +67,26 @@ def add_benchmark(config: pytest.Config, timing: dict[str, Any]) -> bool:
     metadata.update(timing["seconds"])
     session.benchmarks.append(metadata)
     return True
+
+
+class WorkerTimings:
+    """Registered on an xdist worker only: puts each passed phase's timing on its report."""
+
+    NAME = "sentiment-bench-worker-timings"
+
+    def __init__(self, seconds: Callable[[str, str], float | None]) -> None:
+        self.seconds = seconds
+        """``(case id, phase)`` -> the phase's measured seconds (the session's case book)."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        case = case_of(item)
+        if call.when == "call" and case is not None and report.passed:
+            seconds = self.seconds(case_id(*case), phase_of(item) or "")
+            timing = phase_timing(item, seconds)
+            if timing is not None:
+                setattr(report, ATTRIBUTE, timing)
+        return report

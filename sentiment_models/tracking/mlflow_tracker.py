@@ -33,6 +33,7 @@ from sentiment_models import runtime
 from sentiment_models.errors import BenchError, TrackingError
 from sentiment_models.results import to_json
 from sentiment_models.tracking import CaseRun
+from sentiment_models.tracking.run_writer import RunWriter, is_number
 from sentiment_models.tracking.uri import check_reachable, mask, mask_text
 
 T = TypeVar("T")
@@ -43,10 +44,6 @@ JOIN_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
 """Seconds the store's first answers may take (``/health``, the experiment) before the
 session is refused; MLflow's own timeout and retries apply to every later call."""
-BATCH_LIMITS = {"metrics": 1000, "params": 100, "tags": 100}
-"""The most of each that one ``log_batch`` request may carry (MLflow's limits)."""
-UPLOADS = 4
-"""Files uploaded at once."""
 BASE_REQUIREMENTS = ("mlflow", "pandas", "numpy", "scikit-learn")
 
 
@@ -88,6 +85,7 @@ class MlflowTracker:
         self._tags: dict[str, str] = {}
         self._datasets: list[tuple[Any, str]] = []
         self.client: Any = None
+        self.writer: RunWriter = RunWriter(None)
         self.experiment_id: str | None = None
         self.waited = 0.0
         """Time the session waited for background logging at its flush points."""
@@ -114,6 +112,7 @@ class MlflowTracker:
             # refused in seconds, not after the retries that later calls are allowed
             with _store_lock(self.uri, self.notify), _quick_requests():
                 self.client = mlflow.MlflowClient(self.uri)
+                self.writer = RunWriter(self.client)
                 self.experiment_id = self._experiment_id()
         except TrackingError:
             raise
@@ -177,8 +176,8 @@ class MlflowTracker:
                 ).info.run_id
             self.parent_run_id = run_id
             self._datasets = _datasets(datasets)
-            self._log_batch(run_id, params=self._facts, tags={**tags, "bench.role": "session"})
-            self._log_inputs(run_id)
+            self.writer.batch(run_id, params=self._facts, tags={**tags, "bench.role": "session"})
+            self.writer.inputs(run_id, self._datasets)
 
         self._attempt("start the session run", start)
 
@@ -295,7 +294,7 @@ class MlflowTracker:
         run_id = self.variant_runs.get(name) or self.adopted.get(name)
         if run_id is not None and metrics:
             self._attempt(
-                f"summary of {name}", lambda: self._log_batch(run_id, metrics=dict(metrics))
+                f"summary of {name}", lambda: self.writer.batch(run_id, metrics=dict(metrics))
             )
 
     def _variant_run(self, name: str, started_ms: int) -> str:
@@ -337,15 +336,15 @@ class MlflowTracker:
             **{f"error.{phase}": error for phase, error in case.errors.items()},
         }
         history = case.train.history if case.train is not None else {}
-        self._log_batch(run_id, params=params, tags=tags)
-        self._log_inputs(run_id)
+        self.writer.batch(run_id, params=params, tags=tags)
+        self.writer.inputs(run_id, self._datasets)
         model_id = None
         if case.model_dir is not None and case.result is not None and case.outcome == "passed":
             self._hold()  # the longest steps wait for the timed phase to end
             model_id = self._log_model(run_id, case)
         # after the model: MLflow links a run's metrics to a model logged later by reading
         # back every metric's history (a request each); given here, they are linked at once
-        self._log_batch(
+        self.writer.batch(
             run_id,
             metrics=_case_metrics(case),
             history=history,
@@ -354,42 +353,19 @@ class MlflowTracker:
         )
         self._hold()
         with tempfile.TemporaryDirectory(prefix="bench-artifacts-") as folder:
-            self._upload(run_id, _case_files(Path(folder), case))
+            self.writer.upload(run_id, _case_files(Path(folder), case))
         if variant is not None and variant.search_results:
-            self._log_candidates(run_id, variant.search_results)
+            self.writer.candidates(run_id, variant.search_results)
         self.client.set_terminated(
             run_id, status="FINISHED" if case.outcome == "passed" else "FAILED"
         )
         return True
-
-    def _log_candidates(self, run_id: str, rows: list[dict[str, Any]]) -> None:
-        """Every grid-search candidate in one request: candidate ``i`` is step ``i`` of the
-        ``cv_*`` metrics (scores, fit times, numeric parameter values); the whole table is the
-        ``cv_results.csv`` artifact."""
-        from mlflow.entities import Metric
-
-        now = int(time.time() * 1000)
-        points = [
-            Metric(f"cv_{key}", float(value), now, step)
-            for step, row in enumerate(rows)
-            for key, value in row.items()
-            if key != "params" and _is_number(value)
-        ]
-        self._send_batch(run_id, metrics=points)
 
     def _hold(self) -> None:
         """Wait until no timed phase runs; the wait is not counted as time spent tracking."""
         started = time.perf_counter()
         runtime.wait_untimed()
         self.held += time.perf_counter() - started
-
-    def _upload(self, run_id: str, files: list[Path]) -> None:
-        """The case's files, a few at a time (each is one request to a tracking server)."""
-        if not files:
-            return
-        with ThreadPoolExecutor(UPLOADS, thread_name_prefix="mlflow-upload") as pool:
-            for done in [pool.submit(self.client.log_artifact, run_id, str(f)) for f in files]:
-                done.result()
 
     def _log_model(self, run_id: str, case: CaseRun) -> str | None:
         """Log the case's model; returns its MLflow model id."""
@@ -449,52 +425,6 @@ class MlflowTracker:
             return None
         finally:
             self.seconds += time.perf_counter() - started
-
-    def _log_batch(
-        self,
-        run_id: str,
-        *,
-        params: dict | None = None,
-        tags: dict | None = None,
-        metrics: dict | None = None,
-        history: dict | None = None,
-        model_id: str | None = None,
-    ) -> None:
-        from mlflow.entities import Metric, Param, RunTag
-
-        now = int(time.time() * 1000)
-        param_items = [Param(str(k)[:250], str(v)[:6000]) for k, v in (params or {}).items()]
-        tag_items = [RunTag(str(k)[:250], str(v)[:5000]) for k, v in (tags or {}).items()]
-        metric_items = [
-            Metric(str(k), float(v), now, 0, model_id=model_id) for k, v in (metrics or {}).items()
-        ]
-        for key, values in (history or {}).items():
-            metric_items += [
-                Metric(f"epoch_{key}", float(v), now, step) for step, v in enumerate(values)
-            ]
-        self._send_batch(run_id, metrics=metric_items, params=param_items, tags=tag_items)
-
-    def _send_batch(self, run_id: str, **items: list[Any]) -> None:
-        """As few ``log_batch`` requests as MLflow's per-request limits allow."""
-        requests = max(-(-len(entries) // BATCH_LIMITS[kind]) for kind, entries in items.items())
-        for index in range(requests):
-            self.client.log_batch(
-                run_id,
-                **{
-                    kind: entries[index * BATCH_LIMITS[kind] : (index + 1) * BATCH_LIMITS[kind]]
-                    for kind, entries in items.items()
-                },
-            )
-
-    def _log_inputs(self, run_id: str) -> None:
-        from mlflow.entities import DatasetInput, InputTag
-
-        inputs = [
-            DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", context)])
-            for dataset, context in self._datasets
-        ]
-        if inputs:
-            self.client.log_inputs(run_id, datasets=inputs)
 
 
 def _sqlite_file(uri: str) -> Path | None:
@@ -650,7 +580,7 @@ def _case_metrics(case: CaseRun) -> dict[str, float]:
     metrics: dict[str, float] = {}
     for prefix, values in sections:
         for key, value in (to_json(values) or {}).items():
-            if _is_number(value):
+            if is_number(value):
                 metrics[f"{prefix}{key}"] = float(value)
     return metrics
 
@@ -699,8 +629,3 @@ def _pinned(names: list[str]) -> list[str]:
         except metadata.PackageNotFoundError:
             pinned.append(name)
     return pinned
-
-
-def _is_number(value: Any) -> bool:
-    """A finite JSON number (values come through ``to_json``)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
