@@ -16,7 +16,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sentiment_models.errors import FieldError
+from sentiment_models.errors import BenchError, FieldError
 
 Check = Callable[[Any], str | None]
 """Returns what is wrong with a (parsed) value, or None when it is fine."""
@@ -56,6 +56,23 @@ def option(default: Any, flag: str, help: str, **kwargs: Any) -> Any:
 # -- checks -------------------------------------------------------------------------------
 def at_least(low: float) -> Check:
     return lambda value: None if value is None or value >= low else f"expected {low:g} or more"
+
+
+def between(low: int, high: int, why: str) -> Check:
+    """A whole number from ``low`` to ``high``; ``why`` says what sets the upper bound."""
+
+    def check(value: int | None) -> str | None:
+        if value is None or low <= value <= high:
+            return None
+        return f"expected {low:,} to {high:,} ({why})"
+
+    return check
+
+
+SEED_LIMIT = 2**32 - 1
+"""The largest seed numpy's and scikit-learn's random states accept."""
+SEED_WHY = "the largest seed numpy and scikit-learn accept"
+MAX_RESAMPLES = 100_000
 
 
 def fraction(value: float) -> str | None:
@@ -100,6 +117,8 @@ def seed_list(seeds: tuple[int, ...]) -> str | None:
         return "expected at least one seed, e.g. 0,1,2"
     if any(seed < 0 for seed in seeds):
         return "expected seeds of 0 or more"
+    if any(seed > SEED_LIMIT for seed in seeds):
+        return f"expected seeds of at most {SEED_LIMIT:,} ({SEED_WHY})"
     if len(set(seeds)) != len(seeds):
         return "a seed is repeated; expected distinct seeds, e.g. 0,1,2"
     return None
@@ -205,6 +224,17 @@ class DataConfig:
         mlproject=True,
     )
 
+    def __post_init__(self) -> None:
+        check_section(self, "data")
+        named = [item for item in self.eval_datasets if item.strip().lower() != "none"]
+        if named and len(named) < len(self.eval_datasets):
+            raise FieldError(
+                "data.eval_datasets",
+                ",".join(self.eval_datasets),
+                "'none' means no out-of-domain set and cannot be given with a name; "
+                "give 'none' alone, or names only",
+            )
+
     def eval_sources(self) -> list[tuple[str, str | None, str]]:
         """``(name, path, field)`` of every evaluation source, in the order given."""
         items = [item for item in self.eval_datasets if item.strip().lower() != "none"]
@@ -216,9 +246,6 @@ class DataConfig:
             sources.append((name.strip(), path.strip() or None, "data.eval_datasets"))
         return sources
 
-    def __post_init__(self) -> None:
-        check_section(self, "data")
-
 
 @dataclass(frozen=True)
 class SplitConfig:
@@ -229,7 +256,7 @@ class SplitConfig:
         "--seed",
         "seed of the data split and of the training sample (the variants' seeds are --seeds).",
         metavar="INT",
-        check=at_least(0),
+        check=between(0, SEED_LIMIT, SEED_WHY),
         mlproject=True,
     )
     test_size: float = option(
@@ -422,6 +449,11 @@ class GateConfig:
 
     def __post_init__(self) -> None:
         check_section(self, "gate")
+        if self.force_baseline_update and not self.update_baseline:
+            raise BenchError(
+                "{gate.force_baseline_update} does nothing without {gate.update_baseline}: "
+                "add {gate.update_baseline} to write the baseline, or drop the flag"
+            )
 
     def baseline_file(self, rootdir: Path) -> Path:
         return (
@@ -447,7 +479,8 @@ class ReportConfig:
     predict_file: str | None = option(
         None,
         "--predict-file",
-        "phrases for predictions.md, one per line (default: the write-up's section 4 phrases).",
+        "phrases for predictions.md, one per line, taken as written (a line may open with a "
+        "#hashtag); blank lines are skipped (default: the write-up's section 4 phrases).",
         metavar="PATH",
         check=not_blank,
     )
@@ -464,9 +497,9 @@ class ReportConfig:
         2000,
         "--bootstrap-resamples",
         "resamples of the bootstrap over test items and seeds (confidence intervals, ranks, "
-        "paired tests, the gate).",
+        "paired tests, the gate); from 200 to 100,000.",
         metavar="N",
-        check=at_least(200),
+        check=between(200, MAX_RESAMPLES, "more only makes the tables take minutes"),
     )
 
     def __post_init__(self) -> None:

@@ -154,6 +154,39 @@ class Gate:
         return float(general[metric]) if metric in general else None
 
 
+def entry_problem(
+    entry: Mapping[str, Any] | None, test_digest: str, classes: tuple[str, ...]
+) -> str | None:
+    """Why a variant's baseline entry cannot be paired with runs on the test split of
+    ``test_digest`` over ``classes`` (None when it can): missing, an older format, another
+    test split, or per-item data that does not decode to one class index per test item."""
+    if entry is None:
+        return "no baseline"
+    seeds = entry.get("seeds")
+    if not isinstance(seeds, dict) or "labels" not in entry:
+        return "no per-item predictions (an older format), so no paired test can be made"
+    if entry.get("test_digest") != test_digest:
+        return (
+            f"it was made on another test split (digest {str(entry.get('test_digest'))[:12]}, "
+            f"this session's {test_digest[:12]}); the scores cannot be paired"
+        )
+    if list(entry.get("classes", classes)) != list(classes):
+        return f"its classes {entry.get('classes')} are not this session's {list(classes)}"
+    try:
+        labels = decode_items(entry["labels"])
+        predicted = {seed: decode_items(value["predicted"]) for seed, value in seeds.items()}
+    except (KeyError, ValueError, TypeError, AttributeError, zlib.error, binascii.Error) as error:
+        return f"its per-item data is unreadable ({type(error).__name__}: {error})"
+    if not predicted:
+        return "it holds no seed"
+    for seed, items in {"labels": labels, **{f"seed {s}": p for s, p in predicted.items()}}.items():
+        if len(items) != len(labels):
+            return f"{seed} holds {len(items):,} items, the labels {len(labels):,}"
+        if len(items) and int(items.max()) >= len(classes):
+            return f"{seed} holds class index {int(items.max())}, beyond the {len(classes)} classes"
+    return None
+
+
 def _runs(splits: DatasetSplits, results: list[EvaluateResult]) -> Runs:
     labels = class_indices(splits.test.labels, splits.classes)
     return Runs.of([decode_items(r.predicted) for r in results], labels, len(splits.classes))
@@ -196,45 +229,91 @@ def update_baseline(
     records: Mapping[str, VariantRecord],
     provenance: Mapping[str, Any] | None = None,
     notify: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Set the baseline of each variant in ``records`` for ``profile`` (its seeds' scores and
-    per-item predictions, the test split's digest and labels); others stay as they are."""
+    *,
+    force: bool = False,
+) -> list[str]:
+    """The one guarded way to write a baseline (the session's ``--update-baseline``, the
+    merge command's): set each variant's baseline for ``profile`` (its seeds' scores and
+    per-item predictions, the test split's digest and labels); others stay as they are.
+
+    Refused (a StoreError, nothing written) unless ``force``: a record made with other
+    settings than the profile's (``VariantRecord.off_profile``), or one that would replace a
+    baseline made on other test data. Never written, whatever ``force`` says: a variant with
+    a seed that failed its gate or its case (the old baseline stays; the returned lines say
+    so). Returns lines for the terminal."""
+    from sentiment_models.errors import StoreError
+
     with held_lock(path.with_name(f".{path.name}.lock"), notify=notify):
         profiles = read_baseline(path)
         section = profiles.setdefault(profile, {})
+        refusals = [
+            f"{name} was made with {'; '.join(record.off_profile)}"
+            for name, record in sorted(records.items())
+            if record.off_profile
+        ] + [
+            f"{name}'s baseline was made on other test data (digest "
+            f"{section[name].get('test_digest', '?')[:12]}, this run's "
+            f"{record.data.test_digest[:12]})"
+            for name, record in sorted(records.items())
+            if name in section and section[name].get("test_digest") != record.data.test_digest
+        ]
+        if refusals and not force:
+            raise StoreError(
+                f"{{gate.baseline}} {path}: the {profile} baseline was not updated: "
+                + "; ".join(refusals)
+                + f"; the gate would judge later {profile} runs against it. Run with the "
+                "profile's settings and data, or force it with {gate.force_baseline_update}"
+            )
+        lines, written = [], []
         for variant, record in sorted(records.items()):
-            digest = record.data.test_digest
-            runs = [run for run in record.runs if run.test_digest == digest and run.predicted]
-            entry: dict[str, Any] = {
-                "test_digest": digest,
-                "classes": list(record.classes),
-                "labels": record.items[digest],
-                "seeds": {
-                    str(run.seed): {
-                        **{
-                            metric: round(float(value), 6)
-                            for metric in GATED_METRICS
-                            if (value := run.test.get(metric)) is not None
-                        },
-                        "predicted": run.predicted,
-                    }
-                    for run in runs
+            if not record.ok:
+                lines.append(
+                    f"baseline of {variant} not updated: {record.status}; its previous "
+                    "baseline is kept"
+                )
+                continue
+            section[variant] = _baseline_entry(record, provenance)
+            written.append(f"{variant} (seeds {', '.join(map(str, record.seeds))})")
+        if written:
+            document = {
+                "about": "Gated metrics per bench profile and variant: each seed's scores and "
+                "per-item predictions (for a paired test), the test split's digest and labels; "
+                "rewrite with --update-baseline.",
+                "format": BASELINE_FORMAT,
+                "profiles": {
+                    name: dict(sorted(variants.items()))
+                    for name, variants in sorted(profiles.items())
                 },
             }
-            if provenance:
-                entry.update(provenance)
-            section[variant] = entry
-        document = {
-            "about": "Gated metrics per bench profile and variant: each seed's scores and "
-            "per-item predictions (for a paired test), the test split's digest and labels; "
-            "rewrite with --update-baseline.",
-            "format": BASELINE_FORMAT,
-            "profiles": {
-                name: dict(sorted(variants.items())) for name, variants in sorted(profiles.items())
-            },
-        }
-        atomic_write(path, json.dumps(document, indent=1) + "\n")
-    return document
+            atomic_write(path, json.dumps(document, indent=1) + "\n")
+            lines.insert(
+                0, f"baseline updated for the {profile} profile: {', '.join(written)} in {path}"
+            )
+    return lines
+
+
+def _baseline_entry(record: VariantRecord, provenance: Mapping[str, Any] | None) -> dict[str, Any]:
+    digest = record.data.test_digest
+    runs = [run for run in record.runs if run.test_digest == digest and run.predicted]
+    entry: dict[str, Any] = {
+        "test_digest": digest,
+        "classes": list(record.classes),
+        "labels": record.items[digest],
+        "seeds": {
+            str(run.seed): {
+                **{
+                    metric: round(float(value), 6)
+                    for metric in GATED_METRICS
+                    if (value := run.test.get(metric)) is not None
+                },
+                "predicted": run.predicted,
+            }
+            for run in runs
+        },
+    }
+    if provenance:
+        entry.update(provenance)
+    return entry
 
 
 def read_floors(pyproject: Path) -> dict[str, dict[str, float]]:

@@ -187,6 +187,10 @@ class VariantRecord:
     classes: tuple[str, ...] = ()
     items: Mapping[str, str] = field(default_factory=dict)
     """Test set digest -> its true labels (``encode_items`` over ``classes``)."""
+    off_profile: tuple[str, ...] = ()
+    """How the run's settings differ from its profile's (data, split, sample, text limit,
+    parameters); empty for the profile's own settings. Only such records make a baseline,
+    unless forced."""
 
     @property
     def status(self) -> str:
@@ -214,6 +218,7 @@ class VariantRecord:
             and self.profile == newer.profile
             and self.hyperparameters == newer.hyperparameters
             and self.classes == newer.classes
+            and self.off_profile == newer.off_profile
         )
         if not same:
             return newer

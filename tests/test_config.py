@@ -50,7 +50,7 @@ def test_values_are_parsed_and_defaults_kept():
 @pytest.mark.parametrize(
     ("flag", "raw", "message"),
     [
-        ("--seed", "-1", "--seed -1: expected 0 or more"),
+        ("--seed", "-1", "--seed -1: expected 0 to 4,294,967,295"),
         ("--seed", "abc", "--seed abc: expected a whole number"),
         ("--test-size", "1.5", "--test-size 1.5: expected a fraction between 0 and 1"),
         ("--gate-min-effect", "nan", "--gate-min-effect nan: expected a finite number"),
@@ -67,9 +67,25 @@ def test_values_are_parsed_and_defaults_kept():
         ("--mlflow-experiment", " ", "--mlflow-experiment ' ': expected a non-empty value"),
         ("--gate-alpha", "inf", "--gate-alpha inf: expected a finite number"),
         ("--threads", "0", "--threads 0: expected 1 or more"),
-        ("--bootstrap-resamples", "10", "--bootstrap-resamples 10: expected 200 or more"),
+        ("--bootstrap-resamples", "10", "--bootstrap-resamples 10: expected 200 to 100,000"),
         ("--shard", "3/2", "--shard 3/2: expected 1 <= K <= N"),
         ("--max-text-chars", "0", "--max-text-chars 0: expected 1 or more"),
+        ("--seed", "4294967296", "--seed 4294967296: expected 0 to 4,294,967,295 (the largest"),
+        (
+            "--seeds",
+            "0,4294967296",
+            "--seeds 0,4294967296: expected seeds of at most 4,294,967,295",
+        ),
+        (
+            "--bootstrap-resamples",
+            "1000000",
+            "--bootstrap-resamples 1000000: expected 200 to 100,000",
+        ),
+        (
+            "--eval-dataset",
+            ["none", "twitter-entity"],
+            "--eval-dataset none,twitter-entity: 'none' means no out-of-domain set",
+        ),
     ],
 )
 def test_a_bad_value_names_its_flag(flag, raw, message):
@@ -77,6 +93,34 @@ def test_a_bad_value_names_its_flag(flag, raw, message):
         build(**{flag: raw})
     assert error.value.field_path == next(p for p, s, _, _ in all_options() if s.flag == flag)
     assert error.value.render(flag_name).startswith(message)
+
+
+def test_the_seed_bound_is_what_numpy_and_scikit_learn_accept():
+    from sklearn.model_selection import train_test_split
+
+    from sentiment_models.config import SEED_LIMIT
+
+    assert build(**{"--seeds": str(SEED_LIMIT), "--seed": str(SEED_LIMIT)}).run.seeds == (
+        SEED_LIMIT,
+    )
+    train_test_split(list(range(10)), random_state=SEED_LIMIT)
+    np.random.default_rng(SEED_LIMIT)
+    np.random.RandomState(SEED_LIMIT)
+    with pytest.raises(ValueError):
+        train_test_split(list(range(10)), random_state=SEED_LIMIT + 1)
+    with pytest.raises(ValueError):
+        np.random.RandomState(SEED_LIMIT + 1)
+
+
+def test_an_option_that_would_do_nothing_is_refused():
+    with pytest.raises(BenchError, match="--force-baseline-update does nothing without"):
+        try:
+            build(**{"--force-baseline-update": True})
+        except BenchError as error:
+            raise BenchError(error.render(flag_name)) from None
+    assert build(
+        **{"--force-baseline-update": True, "--update-baseline": True}
+    ).gate.update_baseline
 
 
 def test_cross_field_check_and_library_wording():

@@ -306,6 +306,50 @@ def test_a_dead_worker_fails_its_case_and_the_others_are_kept(pytester, bench_di
     assert set(stored["variants"]) == {"simple"}
 
 
+FLAKY_CONFTEST = """
+import os
+from pathlib import Path
+
+from sentiment_models.variants.simple import SimpleVariant
+
+
+class CrashesOnce(SimpleVariant):
+    name = "crashes-once"
+
+    def _fit(self, texts, labels, validation=None):
+        marker = Path(os.environ["CRASH_MARKER"])
+        if not marker.exists():  # the first worker dies; its replacement trains normally
+            marker.write_text("crashed")
+            os._exit(3)
+        return super()._fit(texts, labels, validation)
+
+
+def pytest_bench_variants(config):
+    return {"crashes-once": CrashesOnce}
+"""
+
+
+def test_a_case_whose_worker_died_is_not_stored_as_ok_when_a_replacement_finishes_it(
+    pytester, bench_dir, monkeypatch
+):
+    """xdist replaces the dead worker, and the replacement runs the case again: pytest
+    reports the crashed train phase failed, so the store must not hold the case as a good
+    run, and the terminal says why."""
+    monkeypatch.setenv("CRASH_MARKER", str(pytester.path / "crashed.txt"))
+    pytester.makeconftest(FLAKY_CONFTEST)
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "crashes-once", "-n", "2")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == 1 and outcomes.get("passed", 0) >= 1, outcomes
+    result.stdout.fnmatch_lines(
+        [
+            "*crashes-once: run (seed 0) failed (test_train[[]crashes-once-seed0[]]: worker "
+            "'gw*' crashed while running*; its stored results were kept"
+        ]
+    )
+    stored = pytester.path / "results" / "results.json"
+    assert not stored.exists() or "crashes-once" not in json.loads(stored.read_text())["variants"]
+
+
 def test_a_bad_option_stops_a_parallel_session_as_a_serial_one(pytester, bench_dir):
     args = [*bench_dir, "--data-path", str(pytester.path / "missing.csv")]
     result = pytester.runpytest_subprocess(*args, "-k", "simple", "-n", "2")

@@ -66,7 +66,8 @@ def _tweeteval(**changed: str | None) -> dict[str, str | bytes]:
 
 @dataclass(frozen=True)
 class Fault:
-    """One bad input, as data: the options (``{dir}`` is the test's folder), the files
+    """One bad input, as data: the options (``{dir}`` is the test's folder, ``{root}`` the
+    session's root folder, where the bench's tiny CSV is), the files
     written there first (name -> text or bytes; ``None`` for a folder), files written in the
     session's root folder, and the error's fnmatch pattern."""
 
@@ -78,7 +79,7 @@ class Fault:
     def make(self, folder: Path, root: Path) -> list[str]:
         _write_files(folder, self.files)
         _write_files(root, self.root_files)
-        return [arg.replace("{dir}", str(folder)) for arg in self.args]
+        return [arg.replace("{dir}", str(folder)).replace("{root}", str(root)) for arg in self.args]
 
 
 def _write_files(folder: Path, files: Mapping[str, str | bytes | None]) -> None:
@@ -318,7 +319,9 @@ DATA_FAULTS = {
         files={"store": "x"},
     ),
     # -- options: one row per class end to end (every option's checks: tests/test_config.py)
-    "an option out of its range": Fault(("--seed", "-1"), "--seed -1: expected 0 or more"),
+    "an option out of its range": Fault(
+        ("--seed", "-1"), "--seed -1: expected 0 to 4,294,967,295*"
+    ),
     "unknown tracking scheme": Fault(
         ("--mlflow-uri", "ftp://u:secret@host/x"),
         "--mlflow-uri ftp://u:***@host/x: unknown scheme 'ftp'*",
@@ -345,6 +348,42 @@ DATA_FAULTS = {
     "a variant parameter out of its range": Fault(
         ("--variant-param", "lstm.epochs=0"),
         "variant 'lstm', parameter epochs=0: expected a number >= 1",
+    ),
+    # -- numbers beyond what their consumers accept, options that would do nothing
+    "a seed beyond numpy's range": Fault(
+        ("--seeds", "0,4294967296"),
+        "--seeds 0,4294967296: expected seeds of at most 4,294,967,295 (the largest seed*",
+    ),
+    "the force flag alone": Fault(
+        ("--force-baseline-update",),
+        "--force-baseline-update does nothing without --update-baseline*",
+    ),
+    "no evaluation set and one": Fault(
+        ("--eval-dataset", "none", "--eval-dataset", "twitter-entity"),
+        "--eval-dataset none,twitter-entity: 'none' means no out-of-domain set*",
+    ),
+    "the training data as its own evaluation set": Fault(
+        ("--eval-dataset", "csv={root}/tiny.csv"),
+        "--eval-dataset csv:tiny.csv: the same data as the training dataset (*tiny.csv)*",
+    ),
+    # -- the gate's preconditions, before any training
+    "gate with a split per seed": Fault(
+        ("--gate", "--split-per-seed", "--baseline", "{dir}/b.json"),
+        "--gate with --split-per-seed: the baseline pairs every seed with one test split*",
+    ),
+    "gate without a baseline": Fault(
+        ("--gate", "--baseline", "{dir}/b.json"),
+        "--gate: the tiny baseline in *b.json cannot gate simple: no baseline; linear: no*",
+    ),
+    "baseline update over another data's baseline": Fault(
+        ("--update-baseline", "--baseline", "{dir}/b.json"),
+        "--update-baseline: the tiny baseline in *b.json was made on other test data for "
+        "simple (digest abc, *add --force-baseline-update to replace it",
+        files={
+            "b.json": json.dumps(
+                {"profiles": {"tiny": {"simple": {"test_digest": "abc", "seeds": {}}}}}
+            )
+        },
     ),
     # -- the phrases to predict
     "predict file too many phrases": Fault(

@@ -1,6 +1,7 @@
 """Profiles, accuracy gates, the baseline file and the trade-off plot."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -194,15 +195,27 @@ def test_gate_bites_through_the_plugin(pytester, bench_dir):
     comparison = (pytester.path / "results" / "comparison.md").read_text()
     assert "seed 0: gate failed: macro_recall 0.3333 vs baseline 0." in comparison
 
+    # what would make the gate fail whatever the models do is refused before any training
     missing = pytester.runpytest_inprocess(
         *bench_dir, "-k", "simple", "--bench-profile", "tiny", f"--baseline={baseline}", "--gate"
     )
-    missing.assert_outcomes(passed=1, failed=1)
-    missing.stdout.fnmatch_lines(["*simple: no baseline for the tiny profile*--update-baseline*"])
-
+    assert missing.ret == 4
+    missing.stderr.fnmatch_lines(
+        [
+            "ERROR: --gate: the tiny baseline in *baseline.json cannot gate simple: no baseline; "
+            '(re)build it with: pytest bench --bench-profile tiny -k "simple" --update-baseline'
+        ]
+    )
     other_split = pytester.runpytest_inprocess(*args, "--gate", "--seed", "7")
-    other_split.assert_outcomes(passed=1, failed=1)
-    other_split.stdout.fnmatch_lines(["*linear: the tiny baseline was made on another test split*"])
+    assert other_split.ret == 4
+    other_split.stderr.fnmatch_lines(
+        [
+            "ERROR: --gate: *cannot gate linear: it was made on another test split*; this run's "
+            "settings differ from the tiny profile's (--seed 7 (default 0)): gate with the "
+            "profile's settings"
+        ]
+    )
+    assert "training on" not in missing.stdout.str() + other_split.stdout.str()
 
 
 def test_other_profiles_write_their_own_results_folder(pytester, bench_dir):
@@ -220,3 +233,106 @@ def test_unknown_profile_is_a_usage_error(pytester, bench_dir):
     result = pytester.runpytest_inprocess(*bench_dir, "--bench-profile", "fast")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: --bench-profile fast: expected one of full, quick, tiny"])
+
+
+# -- the one guarded way to write a baseline ---------------------------------------------------
+def test_a_baseline_is_never_written_from_a_run_off_its_profile_unless_forced(tmp_path):
+    path = tmp_path / "baseline.json"
+    update_baseline(path, "quick", {"lstm": _baseline_record(0.75)})
+    before = path.read_bytes()
+    small = replace(_baseline_record(0.5), off_profile=("--sample-size 300 trains on 300 rows",))
+    with pytest.raises(StoreError, match=r"lstm was made with --sample-size 300 trains on 300"):
+        update_baseline(path, "quick", {"lstm": small})
+    assert path.read_bytes() == before, "a refused update writes nothing"
+    (line,) = update_baseline(path, "quick", {"lstm": small}, force=True)
+    assert line.startswith("baseline updated for the quick profile: lstm (seeds 0, 1, 2)")
+
+
+def test_a_baseline_made_on_other_test_data_is_not_replaced_unless_forced(tmp_path):
+    path = tmp_path / "baseline.json"
+    update_baseline(path, "quick", {"lstm": _baseline_record(0.75)})
+    other = make_result("lstm", 0.75, test_digest="e" * 64)
+    with pytest.raises(StoreError, match=r"lstm's baseline was made on other test data"):
+        update_baseline(path, "quick", {"lstm": other})
+    update_baseline(path, "quick", {"lstm": other}, force=True)
+    assert read_baseline(path)["quick"]["lstm"]["test_digest"] == "e" * 64
+
+
+def test_a_variant_that_failed_its_gate_keeps_its_previous_baseline(tmp_path):
+    path = tmp_path / "baseline.json"
+    update_baseline(path, "quick", {"lstm": _baseline_record(0.75)})
+    good = _baseline_record(0.8)
+    failed = replace(good, runs=(replace(good.runs[0], status="gate failed: accuracy"),))
+    lines = update_baseline(path, "quick", {"lstm": failed, "simple": make_result("simple", 0.6)})
+    assert lines[0].startswith("baseline updated for the quick profile: simple (seeds 0)")
+    assert lines[1] == (
+        "baseline of lstm not updated: seed 0: gate failed: accuracy; its previous baseline is kept"
+    )
+    assert read_baseline(path)["quick"]["lstm"]["seeds"]["0"]["accuracy"] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda entry: None, "no baseline"),
+        (lambda entry: {"accuracy": 0.7}, "no per-item predictions (an older format)"),
+        (lambda entry: {**entry, "test_digest": "e" * 64}, "made on another test split"),
+        (lambda entry: {**entry, "classes": ["a", "b"]}, "its classes ['a', 'b'] are not"),
+        (lambda entry: {**entry, "labels": "not base64!"}, "its per-item data is unreadable"),
+        (
+            lambda entry: {**entry, "labels": encode_items(item_labels(ITEMS - 1))},
+            f"holds {ITEMS:,} items, the labels {ITEMS - 1:,}",
+        ),
+        (
+            lambda entry: {**entry, "labels": encode_items(np.full(ITEMS, 7))},
+            "labels holds class index 7, beyond the 3 classes",
+        ),
+        (lambda entry: {**entry, "seeds": {}}, "it holds no seed"),
+    ],
+)
+def test_a_baseline_entry_that_cannot_be_paired_says_why(tmp_path, change, problem):
+    from sentiment_models.gates import entry_problem
+
+    path = tmp_path / "baseline.json"
+    update_baseline(path, "quick", {"lstm": _baseline_record(0.75)})
+    entry = read_baseline(path)["quick"]["lstm"]
+    digest = _split().test.digest
+    assert entry_problem(entry, digest, CLASSES) is None
+    found = entry_problem(change(entry), digest, CLASSES)
+    assert found is not None and problem in found
+
+
+def test_the_merge_command_writes_no_baseline_from_shards_off_their_profile(tmp_path):
+    """A real process: the merged results are written, the baseline is refused with the
+    reason and the flag that forces it, and the exit code says so; the flag alone is
+    refused."""
+    import subprocess
+    import sys
+
+    from sentiment_models.reporting.store import update_results
+    from sentiment_models.results import SessionInfo
+
+    shard = tmp_path / "shard"
+    small = replace(make_result("simple", 0.6), off_profile=("--sample-size 300 (default all)",))
+    update_results(shard, {"simple": small}, SessionInfo("now"), lambda store: {})
+    baseline = tmp_path / "baseline.json"
+    command = [sys.executable, "-m", "sentiment_models.reporting.merge", str(shard)]
+    into = ["--into", str(tmp_path / "merged"), "--update-baseline", str(baseline)]
+    done = subprocess.run([*command, *into], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "merged 1 shard(s) into" in done.stderr
+    assert "simple was made with --sample-size 300 (default all)" in done.stderr
+    assert "force it with --force-baseline-update" in done.stderr
+    assert (tmp_path / "merged" / "results.json").is_file() and not baseline.exists()
+    forced = subprocess.run(
+        [*command, *into, "--force-baseline-update"], capture_output=True, text=True, timeout=120
+    )
+    assert forced.returncode == 0 and baseline.is_file(), forced.stderr
+    alone = subprocess.run(
+        [*command, "--into", str(tmp_path / "m2"), "--force-baseline-update"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert alone.returncode == 2
+    assert "--force-baseline-update does nothing without --update-baseline" in alone.stderr

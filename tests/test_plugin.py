@@ -128,7 +128,7 @@ def test_selecting_only_the_scoring_phase_trains_first(pytester, bench_dir):
 
 def test_predict_file_and_variant_params(pytester, bench_dir, tmp_path):
     phrases = tmp_path / "phrases.txt"
-    phrases.write_text("what a lovely flight\nworst airline ever\n")
+    phrases.write_text("what a lovely flight\n#delayed again, thanks\nworst airline ever\n")
     result = pytester.runpytest_subprocess(
         *bench_dir,
         "-k",
@@ -143,8 +143,10 @@ def test_predict_file_and_variant_params(pytester, bench_dir, tmp_path):
     ]
     assert [p["phrase"] for p in stored["runs"][0]["predictions"]] == [
         "what a lovely flight",
+        "#delayed again, thanks",  # a tweet that opens with a hashtag, not a comment
         "worst airline ever",
     ]
+    assert "#delayed again, thanks" in (pytester.path / "results" / "predictions.md").read_text()
     assert stored["hyperparameters"]["max_features"] == 50
     assert int(stored["description"]["dimensions"]) <= 50
 
@@ -316,23 +318,6 @@ def test_a_conftest_registers_a_variant_that_is_benchmarked_tracked_and_tabled(p
     assert variant_run.data.tags["bench.role"] == "variant"
     assert variant_run.data.metrics["accuracy_mean"] == runs[0].data.metrics["test_accuracy"]
     assert "accuracy_ci_low" in variant_run.data.metrics
-
-
-def test_settings_checked_against_the_data_fail_before_training(pytester, bench_dir):
-    result = pytester.runpytest_inprocess(*bench_dir, "-k", "simple", "--train-score-rows", "2")
-    assert result.ret == 4
-    result.stderr.fnmatch_lines(
-        ["ERROR: --train-score-rows 2: fewer rows than the 3 classes; expected at least 3"]
-    )
-    assert "training on" not in result.stderr.str()
-    for flag, value, message in (
-        ("--seed", "-1", "ERROR: --seed -1: expected 0 or more"),
-        ("--data-encoding", "bogus", "ERROR: --data-encoding bogus: unknown text encoding*"),
-        ("--variant-param", "lstm.epochs=0", "ERROR: variant 'lstm', parameter epochs=0: *"),
-    ):
-        result = pytester.runpytest_inprocess(*bench_dir, flag, value)
-        assert result.ret == 4, flag
-        result.stderr.fnmatch_lines([message])
 
 
 def test_progress_shows_without_s_and_stays_out_of_the_benchmark_json(pytester, bench_dir):

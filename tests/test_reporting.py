@@ -2,14 +2,16 @@ import json
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sentiment_models.errors import DataError, StoreError
 from sentiment_models.reporting.phrases import WRITEUP_PHRASES, read_phrases
 from sentiment_models.reporting.store import atomic_write, read_results, update_results
 from sentiment_models.reporting.tables import render_comparison, render_predictions, render_terminal
-from sentiment_models.results import ResultsStore, SessionInfo, from_json, to_json
+from sentiment_models.results import ResultsStore, SessionInfo, encode_items, from_json, to_json
 from tests.helpers import make_result as record
+from tests.helpers import predicted_with
 
 ORDER = ["simple", "linear"]
 
@@ -171,12 +173,18 @@ def test_corrupt_results_file_says_how_to_recover(tmp_path):
         read_results(tmp_path)
 
 
-def test_seed_phrases_and_predict_file(tmp_path):
+def test_writeup_phrases_and_a_predict_file_taken_line_for_line(tmp_path):
+    """Every non-blank line is a phrase: tweets open with hashtags, so ``#`` is no comment."""
     assert len(WRITEUP_PHRASES) == 17 and "I am sleepy" in WRITEUP_PHRASES
     path = tmp_path / "phrases.txt"
-    path.write_text("# comment\nfirst\n\n  second  \n")
-    assert read_phrases(path) == ("first", "second")
-    (tmp_path / "empty.txt").write_text("\n# only a comment\n")
+    path.write_text("#MondayMotivation let's go\nfirst\n\n  second  \n# not a comment\n")
+    assert read_phrases(path) == (
+        "#MondayMotivation let's go",
+        "first",
+        "second",
+        "# not a comment",
+    )
+    (tmp_path / "empty.txt").write_text("\n   \n")
     with pytest.raises(DataError, match="no phrases"):
         read_phrases(tmp_path / "empty.txt")
 
@@ -282,3 +290,43 @@ def test_a_deployment_variant_shows_its_change_against_its_source_model():
     alone = render_comparison(store_of(fast), ["minilm-finetuned-int8"])
     assert "minilm-finetuned: not in these results" in alone
     assert "Change vs its source" not in render_comparison(store_of(source), ["minilm-finetuned"])
+
+
+def test_a_stored_record_that_disagrees_with_itself_is_refused_on_read(tmp_path):
+    """Altered per-item predictions would re-rank the tables while the stored scalars say
+    otherwise: the store is refused, naming the file, variant, seed and field."""
+    render = lambda store: {}  # noqa: E731
+    update_results(tmp_path, {"simple": record("simple", 0.8)}, SessionInfo("now"), render)
+    assert read_results(tmp_path).variants["simple"].first.test.accuracy == pytest.approx(0.8)
+    path = tmp_path / "results.json"
+    original = json.loads(path.read_text())
+    changes = {
+        "predicted": (
+            lambda run, entry: run.update(predicted=encode_items(predicted_with(0.36))),
+            "seed 0: test.accuracy: stored 0.800000, but its per-item predictions give 0.36",
+        ),
+        "item count": (
+            lambda run, entry: run.update(predicted=encode_items(np.zeros(7, dtype=int))),
+            "seed 0: predicted: 7 items, but the test split has 300",
+        ),
+        "class index": (
+            lambda run, entry: run.update(predicted=encode_items(np.full(300, 5))),
+            "seed 0: predicted: predicted hold class index 5, beyond the 3 classes",
+        ),
+        "unreadable": (
+            lambda run, entry: run.update(predicted="%%%"),
+            "seed 0: predicted: unreadable",
+        ),
+        "labels gone": (
+            lambda run, entry: entry.update(items={}),
+            "seed 0: items: no labels for its test split",
+        ),
+    }
+    for change, message in changes.values():
+        document = json.loads(json.dumps(original))
+        entry = document["variants"]["simple"]
+        change(entry["runs"][0], entry)
+        path.write_text(json.dumps(document))
+        with pytest.raises(StoreError) as error:
+            read_results(tmp_path)
+        assert str(error.value).startswith(f"{path}, variant 'simple', {message}"), error.value

@@ -96,7 +96,9 @@ def load_splits(
         parts[name], count = truncate_texts(part, limit)
         truncated += count
     evaluations = {}
-    for name, part in load_evaluations(data, classes, training=loaded.name).items():
+    for name, part in load_evaluations(
+        data, classes, training=(loaded.name, loaded.origin)
+    ).items():
         evaluations[name], count = truncate_texts(part, limit)
         truncated += count
     return DatasetSplits(
@@ -126,16 +128,27 @@ def truncate_texts(data: LabelledTexts, max_chars: int) -> tuple[LabelledTexts, 
 
 
 def load_evaluations(
-    data: DataConfig, classes: tuple[str, ...], *, training: str
+    data: DataConfig, classes: tuple[str, ...], *, training: tuple[str, str]
 ) -> dict[str, LabelledTexts]:
     """Every ``--eval-dataset`` source (its test split, or all its rows), labels aligned onto
-    the training classes; a source that is the training dataset itself is left out (its
-    test split is the in-domain one)."""
+    the training classes. The default source is left out when it is the training dataset
+    itself (``training``: its name and origin; its test split is the in-domain one); a source
+    the user named is then refused."""
+    from sentiment_models.config import DataConfig
+
+    default = DataConfig().eval_datasets
     evaluations: dict[str, LabelledTexts] = {}
     for spec in SourceSpec.evaluations(data):
         loaded = load_source(spec)
-        if loaded.name == training:
+        same = (loaded.name, loaded.origin) == training
+        if same and data.eval_datasets == default:
             continue
+        if same:
+            raise DataError(
+                f"{{data.eval_datasets}} {loaded.name}: the same data as the training dataset "
+                f"({loaded.origin}); its test split is already the in-domain one, so it "
+                "measures nothing out of domain: name another source, or 'none'"
+            )
         test = loaded.test if isinstance(loaded, PresplitData) else loaded
         evaluations[loaded.name] = align_labels(test, classes, field=spec.dataset_field)
     return evaluations

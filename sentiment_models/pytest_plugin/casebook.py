@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sentiment_models.errors import render_fields
 from sentiment_models.pytest_plugin.items import case_id
 from sentiment_models.tracking import CaseRun, Tracker
 
@@ -66,6 +67,9 @@ class CaseBook:
         """Case id -> what its process reported (the results are built from these)."""
         self.rejected: list[str] = []
         """Outcomes not merged (made on other data or code), and workers that died."""
+        self.lost: dict[str, str] = {}
+        """Case id -> a phase that failed where no outcome could be sent (its worker died):
+        the case is failed whatever a later phase (on a replacement worker) reports."""
         self._workdir: Path | None = None
 
     def select(self, name: str, seed: int) -> None:
@@ -207,6 +211,10 @@ class CaseBook:
                 provenance=self.preparation.provenance(),
                 runs=(run,),
                 classes=tuple(splits.classes),
+                off_profile=tuple(
+                    render_fields(line, self.settings.name_field)
+                    for line in self.settings.profile_differences([state.name])
+                ),
                 items={
                     digest: encode_items(class_indices(data.labels, splits.classes))
                     for digest, data in sets.items()
@@ -244,10 +252,23 @@ class CaseBook:
                 )
                 self.rejected.append(line)
                 return line
-        self.outcomes[key] = outcome
+        self.outcomes[key] = self._failed(outcome) if key in self.lost else outcome
         failures = outcome.tracking_failures if outcome.worker != self.settings.process else ()
         self.tracker.adopt(outcome.variant, outcome.tracking, failures)
         return None
+
+    def phase_lost(self, key: str, node_id: str, reason: str) -> None:
+        """A phase of case ``key`` failed without an outcome (its worker died): the case is
+        failed, and an outcome already taken for it is no longer stored as a run."""
+        self.lost[key] = f"{node_id.rsplit('::', 1)[-1]}: {reason}"
+        if key in self.outcomes:
+            self.outcomes[key] = self._failed(self.outcomes[key])
+
+    def _failed(self, outcome: CaseOutcome) -> CaseOutcome:
+        from dataclasses import replace
+
+        key = case_id(outcome.variant, outcome.seed)
+        return replace(outcome, record=None, errors={**outcome.errors, "run": self.lost[key]})
 
     def worker_died(self, worker: str, error: str) -> None:
         self.rejected.append(

@@ -57,6 +57,14 @@ class ResultsCollector:
             rejected = self.session.book.collect(outcome)
             if self.distributed:
                 self._write(rejected or _progress_line(outcome))
+        elif report.failed and self.distributed and (found := CASE_NODE.search(report.nodeid)):
+            # no outcome came: the worker died in this phase (a replacement may run the next)
+            lines = [line for line in report.longreprtext.splitlines() if line.strip()]
+            said = [line for line in lines if "crashed" in line] or lines[-1:] or ["failed"]
+            reason = said[0].strip()[:200]
+            self.session.book.phase_lost(
+                case_id(found["name"], int(found["seed"])), report.nodeid, reason
+            )
         timing = getattr(report, TIMING, None)
         if timing is not None:
             add_benchmark(self.config, timing)

@@ -54,6 +54,7 @@ class Preparation:
             check_outputs()
         connect(False)
         self.prepare()
+        self.check_baseline([name for name in names if name not in unavailable])
         connect(True)
         return unavailable
 
@@ -89,6 +90,12 @@ class Preparation:
         gate = settings.config.gate
         if gate.gate or gate.update_baseline:
             read_baseline(settings.baseline_path)
+        if gate.gate and settings.config.split.split_per_seed:
+            raise BenchError(
+                "{gate.gate} with {split.split_per_seed}: the baseline pairs every seed with "
+                "one test split, and this run tests each seed on a split of its own; gate "
+                "without {split.split_per_seed}"
+            )
         if gate.update_baseline and writes_results:
             check_writable_folder(settings.baseline_path.parent, "{gate.baseline} folder")
             differences = settings.profile_differences(names)
@@ -100,6 +107,59 @@ class Preparation:
                     f"{profile} runs against it; run with the profile's settings, or "
                     "add {gate.force_baseline_update} to write it anyway"
                 )
+
+    def check_baseline(self, names: Sequence[str]) -> None:
+        """With ``--gate``, once the data is split and before any training: every variant
+        to gate has a baseline for this profile that pairs with this session's test items
+        (``gates.entry_problem``); else the gate could only fail after training."""
+        from sentiment_models.gates import entry_problem, read_baseline
+
+        settings = self.settings
+        gate = settings.config.gate
+        if not (gate.gate or gate.update_baseline):
+            return
+        profile = settings.profile.name
+        entries = read_baseline(settings.baseline_path).get(profile, {})
+        splits = self.splits
+        replaced = [
+            f"{name} (digest {str(entries[name].get('test_digest'))[:12]}, this session's "
+            f"{splits.test.digest[:12]})"
+            for name in names
+            if name in entries and entries[name].get("test_digest") != splits.test.digest
+        ]
+        if gate.update_baseline and replaced and not gate.force_baseline_update:
+            raise BenchError(
+                f"{{gate.update_baseline}}: the {profile} baseline in {settings.baseline_path} "
+                f"was made on other test data for {', '.join(replaced)}; this run would replace "
+                "it, and the gate would judge later runs on that data against this one. Use "
+                "another {gate.baseline} file for this data, or add "
+                "{gate.force_baseline_update} to replace it"
+            )
+        if not gate.gate:
+            return
+        problems = {
+            name: problem
+            for name in names
+            if (problem := entry_problem(entries.get(name), splits.test.digest, splits.classes))
+        }
+        if not problems:
+            return
+        differences = settings.profile_differences(names)
+        if differences:
+            fix = (
+                f"this run's settings differ from the {profile} profile's "
+                f"({'; '.join(differences)}): gate with the profile's settings"
+            )
+        else:
+            fix = (
+                f"(re)build it with: pytest bench --bench-profile {profile} -k "
+                f'"{" or ".join(problems)}" --update-baseline'
+            )
+        raise BenchError(
+            f"{{gate.gate}}: the {profile} baseline in {settings.baseline_path} cannot gate "
+            + "; ".join(f"{name}: {problem}" for name, problem in problems.items())
+            + f"; {fix}"
+        )
 
     def prepare(self) -> DatasetSplits:
         """Load and split the data, check the sample sizes (raises before any training); with

@@ -112,12 +112,16 @@ class SessionSettings:
         return shard is None or name in shard_members(variant_names(), shard)
 
     def profile_differences(self, names: Sequence[str] = ()) -> list[str]:
-        """How this session's sample, split and parameters (of the variants ``names``; all
-        when empty) differ from its profile's (another dataset needs no check: its test
-        split's digest keeps the gate from pairing them)."""
-        from sentiment_models.config import SplitConfig
+        """How this session's sample, split, text limit and parameters (of the variants
+        ``names``; all when empty) differ from its profile's. Another dataset is not a
+        difference: a baseline made on other data is never replaced (see
+        ``gates.update_baseline``)."""
+        from sentiment_models.config import MAX_TEXT_CHARS, SplitConfig
 
         differences = []
+        limit = self.config.data.max_text_chars
+        if limit != MAX_TEXT_CHARS:
+            differences.append(f"{{data.max_text_chars}} {limit} (default {MAX_TEXT_CHARS})")
         profile_rows = self.profile.sample_size or None
         if self.sample_size != profile_rows:
             differences.append(

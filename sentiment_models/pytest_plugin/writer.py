@@ -174,18 +174,11 @@ class ResultsWriter:
             return ["baseline not updated: no case was evaluated"]
         settings = self.settings
         provenance = self.preparation.provenance()
-        update_baseline(
+        return update_baseline(
             settings.baseline_path,
             settings.profile.name,
             records,
             provenance={"commit": provenance.commit, "date": provenance.date},
             notify=settings.notify,
+            force=settings.config.gate.force_baseline_update,
         )
-        return [
-            f"baseline updated for the {settings.profile.name} profile: "
-            + ", ".join(
-                f"{name} (seeds {', '.join(map(str, r.seeds))})"
-                for name, r in sorted(records.items())
-            )
-            + f" in {settings.baseline_path}"
-        ]

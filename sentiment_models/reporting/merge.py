@@ -67,6 +67,7 @@ def merge_into(
     *,
     baseline: Path | None = None,
     settings: ReportConfig | None = None,
+    force: bool = False,
 ) -> list[str]:
     """Write the merged shards into ``target`` (and the baseline); returns lines to print."""
     records, info = merge_shards(folders)
@@ -81,14 +82,24 @@ def merge_into(
 
         first = next(iter(records.values()))
         profile = first.profile.split(" ", 1)[0]
-        update_baseline(
-            baseline,
-            profile,
-            records,
-            provenance={"commit": first.provenance.commit, "date": first.provenance.date},
-        )
-        lines.append(f"baseline updated for the {profile} profile in {baseline}")
+        try:
+            lines += update_baseline(
+                baseline,
+                profile,
+                records,
+                provenance={"commit": first.provenance.commit, "date": first.provenance.date},
+                force=force,
+            )
+        except BenchError as error:  # the merged results are written; say so
+            raise type(error)(f"{lines[0]}; {error.args[0]}") from None
     return lines
+
+
+CLI_FLAGS = {
+    "gate.baseline": "--update-baseline",
+    "gate.force_baseline_update": "--force-baseline-update",
+}
+"""The options of this command that the library's messages name by field."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,11 +118,29 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="also set the gate's baseline from the merged results (default: results/baseline.json)",
     )
+    parser.add_argument(
+        "--force-baseline-update",
+        action="store_true",
+        help="let --update-baseline write from shards made with other settings than their "
+        "profile's, or replace a baseline made on other test data",
+    )
     args = parser.parse_args(argv)
+    if args.force_baseline_update and args.update_baseline is None:
+        parser.error("--force-baseline-update does nothing without --update-baseline")
     try:
-        lines = merge_into(args.into, args.shards, baseline=args.update_baseline)
+        lines = merge_into(
+            args.into,
+            args.shards,
+            baseline=args.update_baseline,
+            force=args.force_baseline_update,
+        )
     except (BenchError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        shown = (
+            error.render(lambda path: CLI_FLAGS.get(path, path))
+            if isinstance(error, BenchError)
+            else str(error)
+        )
+        print(f"error: {shown}", file=sys.stderr)
         return 2
     print("\n".join(lines))
     return 0

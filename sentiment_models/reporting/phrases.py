@@ -30,7 +30,8 @@ WRITEUP_PHRASES: tuple[str, ...] = (
 def read_phrases(
     path: str | Path, *, max_phrases: int | None = None, max_chars: int | None = None
 ) -> tuple[str, ...]:
-    """One phrase per line (UTF-8); blank lines and lines starting with ``#`` are skipped.
+    """One phrase per line (UTF-8), taken as written (a line that opens with ``#`` is a tweet
+    that opens with a hashtag); only blank lines are skipped.
     More than ``max_phrases`` phrases, or a phrase longer than ``max_chars``, is refused
     (``predictions.md`` is committed, and every phrase is predicted by every variant)."""
     from sentiment_models.config import MAX_PHRASES, MAX_TEXT_CHARS
@@ -43,7 +44,7 @@ def read_phrases(
     phrases: list[str] = []
     for number, line in enumerate(read_lines(file), 1):
         phrase = line.strip()
-        if not phrase or phrase.startswith("#"):
+        if not phrase:
             continue
         if len(phrase) > longest:
             raise DataError(

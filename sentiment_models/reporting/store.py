@@ -174,12 +174,24 @@ def read_results(folder: Path) -> ResultsStore:
         stored["variants"] = {
             name: upgrade_record(record) for name, record in stored.get("variants", {}).items()
         }
-        return from_json(ResultsStore, stored)
+        store = from_json(ResultsStore, stored)
     except (TypeError, KeyError, AttributeError, ValueError) as error:
         raise StoreError(
             f"{path}: a record does not have the expected fields ({error}); restore it from "
             "git or delete it to start afresh"
         ) from None
+    from sentiment_models.reporting.integrity import record_problems
+
+    for name, record in store.variants.items():
+        problems = record_problems(record)
+        if problems:
+            raise StoreError(
+                f"{path}, variant {name!r}, {problems[0]}"
+                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+                + "; the record disagrees with itself: restore the file from git or delete it "
+                "to start afresh"
+            )
+    return store
 
 
 def update_results(
