@@ -107,6 +107,12 @@ def test_k_selection_runs_one_variant_and_writes_tables_and_json(pytester, bench
     assert info["accuracy"] == stored["variants"]["simple"]["runs"][0]["test"]["accuracy"]
     assert info["test"]["rows"] == 48 and len(info["test"]["confusion_matrix"]) == 3
     assert info["seed"] == 0 and info["throughput"] > 0 and info["model_size_bytes"] > 0
+    transfer = stored["variants"]["simple"]["runs"][0]["transfer"]
+    assert set(info["transfer"]) == set(transfer) == {"twitter-entity"}  # every score
+    assert (
+        info["transfer"]["twitter-entity"]["accuracy"]
+        == (transfer["twitter-entity"]["test"]["accuracy"])
+    )
     assert "UNSERIALIZABLE" not in report.read_text()
 
 
@@ -464,3 +470,14 @@ def test_a_conftest_supplies_its_own_tracker(pytester, bench_dir):
     assert "evaluation" in events[0]["datasets"]
     assert "results.json" in events[3]["files"]
     assert not (pytester.path / "mlflow.db").exists()
+
+
+def test_a_shard_without_the_selected_variants_says_where_they_are(pytester, bench_dir):
+    result = pytester.runpytest_inprocess(*bench_dir, "-k", "simple", "--shard", "2/2")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    result.stdout.fnmatch_lines(
+        [
+            "sentiment-bench: --shard 2/2 holds none of the selected variants (simple is in "
+            "shard 1/2); nothing to run here"
+        ]
+    )

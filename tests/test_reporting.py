@@ -259,7 +259,11 @@ def test_a_folder_is_rendered_again_from_its_store_alone(tmp_path, capsys):
 
     update_results(tmp_path, {"simple": record("simple", 0.6)}, session(), lambda store: {})
     assert not (tmp_path / "comparison.md").exists()
+    path = tmp_path / "results.json"  # as another version laid it out: render must keep it
+    path.write_text(json.dumps(json.loads(path.read_text()), indent=4))
+    stored = path.read_bytes()
     assert main([str(tmp_path)]) == 0
+    assert (tmp_path / "results.json").read_bytes() == stored, "the store is read, not written"
     assert "| simple" in (tmp_path / "comparison.md").read_text().replace("|  ", "| ")
     assert (tmp_path / "tradeoff.png").read_bytes().startswith(b"\x89PNG")
     assert main([str(tmp_path / "empty")]) == 2
@@ -330,3 +334,21 @@ def test_a_stored_record_that_disagrees_with_itself_is_refused_on_read(tmp_path)
         with pytest.raises(StoreError) as error:
             read_results(tmp_path)
         assert str(error.value).startswith(f"{path}, variant 'simple', {message}"), error.value
+
+
+def test_the_table_says_when_a_column_was_not_made_with_its_profile_settings():
+    from dataclasses import replace
+
+    off = replace(
+        record("simple", 0.6, seeds=(3, 4)),
+        off_profile=("--sample-size 2000 trains on 2000 rows", "--variant-param linear.C_grid=1|4"),
+    )
+    per_seed = replace(off, runs=(off.runs[0], replace(off.runs[1], test_digest="t" * 64)))
+    text = render_comparison(store_of(per_seed), ["simple"])
+    profile = next(line for line in text.splitlines() if line.startswith("| Profile"))
+    assert "not the profile's settings: --sample-size 2000 trains on 2000 rows" in profile
+    assert "C_grid=1\\|4" in profile and profile.count(" | ") == 1  # the pipe cannot split it
+    split = next(line for line in text.splitlines() if line.startswith("| Split seed"))
+    assert "each variant seed (--split-per-seed)" in split
+    plain = render_comparison(store_of(record("simple", 0.6)), ["simple"])
+    assert "not the profile's" not in plain and "| Split seed " in plain

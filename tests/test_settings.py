@@ -44,3 +44,10 @@ def test_seeds_come_from_the_option_else_the_profile(tmp_path):
         _settings(tmp_path, **{"--bench-profile": "quick", "--sample-size": "0"}).sample_size
         is None
     )
+
+
+def test_each_variant_is_found_in_its_shard(tmp_path):
+    settings = _settings(tmp_path, **{"--shard": "2/3"})
+    for name in variant_names():
+        k = settings.shard_of(name)
+        assert name in shard_members(variant_names(), k) and k.endswith("/3")

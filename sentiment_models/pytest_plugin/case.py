@@ -102,6 +102,9 @@ class CaseRunner:
                 "throughput": result.timing.throughput,
                 "model_size_bytes": result.model_size_bytes,
                 "test": test,
+                "transfer": {
+                    name: to_json(transfer.test) for name, transfer in result.transfer.items()
+                },
                 "predictions": to_json(result.predictions),
             }
         )

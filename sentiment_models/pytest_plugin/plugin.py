@@ -194,6 +194,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in outside]
     selected = list(dict.fromkeys(name for item in items if (name := variant_of(item))))
     if not selected:
+        if outside:  # e.g. `--shard 2/2 -k simple`: pytest alone would say "N deselected"
+            names = dict.fromkeys(name for item in outside if (name := variant_of(item)))
+            settings = session.settings
+            session.tell(
+                f"sentiment-bench: --shard {settings.config.run.shard} holds none of the "
+                "selected variants ("
+                + ", ".join(f"{name} is in shard {settings.shard_of(name)}" for name in names)
+                + "); nothing to run here"
+            )
         return
     check_phases(items)
     case_by_case(items)

@@ -69,6 +69,9 @@ class BenchSession:
     def announce(self) -> None:
         """Say what the session runs on, once it is set up."""
 
+    def tell(self, line: str) -> None:
+        """A line for the user, from the process that has the terminal."""
+
     def refuse(self, error: Exception) -> None:
         """The set-up failed with ``error`` (a usage error): stop the session."""
         raise error
@@ -154,6 +157,9 @@ class ResultsSession(BenchSession):
 
     def announce(self) -> None:
         self.settings.notify(self.preparation.data_line())
+
+    def tell(self, line: str) -> None:
+        self.settings.notify(line)
 
     def _write(self, interrupted: bool) -> tuple[list[str], list[Path], bool]:
         notes = self.writer.write(self.book, interrupted)

@@ -111,6 +111,14 @@ class SessionSettings:
         shard = self.config.run.shard
         return shard is None or name in shard_members(variant_names(), shard)
 
+    def shard_of(self, name: str) -> str:
+        """The ``--shard K/N`` that holds variant ``name`` (N of this session's shard)."""
+        from sentiment_models.config import parse_shard
+
+        _, n = parse_shard(self.config.run.shard or "1/1")
+        order = variant_names()
+        return next(f"{k}/{n}" for k in range(1, n + 1) if name in shard_members(order, f"{k}/{n}"))
+
     def profile_differences(self, names: Sequence[str] = ()) -> list[str]:
         """How this session's sample, split, text limit and parameters (of the variants
         ``names``; all when empty) differ from its profile's. Another dataset is not a

@@ -14,10 +14,16 @@ from typing import TYPE_CHECKING
 from sentiment_models.config import ReportConfig
 from sentiment_models.errors import BenchError, StoreError
 from sentiment_models.reporting.analysis import Analysis, analyse
-from sentiment_models.reporting.store import read_results, update_results
+from sentiment_models.reporting.store import (
+    LOCK_FILE,
+    RESULTS_FILE,
+    held_lock,
+    read_results,
+    write_together,
+)
 from sentiment_models.reporting.tables import render_comparison, render_predictions
 from sentiment_models.reporting.tradeoff import render_tradeoff
-from sentiment_models.results import ResultsStore, SessionInfo
+from sentiment_models.results import ResultsStore
 from sentiment_models.variants import variant_names
 
 if TYPE_CHECKING:
@@ -45,14 +51,18 @@ def rendered_files(
 
 
 def render_folder(folder: Path, settings: ReportConfig | None = None) -> list[Path]:
-    """Rewrite ``comparison.md``, ``predictions.md`` and ``tradeoff.png`` in ``folder``."""
-    stored = read_results(folder)
-    if not stored.variants:
+    """Rewrite ``comparison.md``, ``predictions.md`` and ``tradeoff.png`` in ``folder`` from
+    its ``results.json``, which is read, never written (a committed store stays as it is)."""
+    if not (folder / RESULTS_FILE).is_file():
         raise StoreError(f"{folder}: no results.json with results to render")
-    order = variant_names()
-    session = stored.session or SessionInfo(date="")
-    update_results(folder, {}, session, lambda store: rendered_files(store, order, settings)[0])
-    return [folder / name for name in ("comparison.md", "predictions.md", "tradeoff.png")]
+    with held_lock(folder / LOCK_FILE):
+        stored = read_results(folder)
+        if not stored.variants:
+            raise StoreError(f"{folder}: no results.json with results to render")
+        files = rendered_files(stored, variant_names(), settings)[0]
+        written = {folder / name: text for name, text in files.items() if text is not None}
+        write_together(written)
+    return list(written)
 
 
 def main(argv: list[str] | None = None) -> int:

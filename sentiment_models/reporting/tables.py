@@ -4,6 +4,7 @@ regenerated table diffs only where a result changed."""
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -105,6 +106,22 @@ def _execution(record: VariantRecord, value: Callable[[Execution], str]) -> str:
     return ", ".join(dict.fromkeys(found)) or "-"
 
 
+def _off_profile(record: VariantRecord) -> str:
+    """How the record's settings differ from its profile's, when they do."""
+    return (
+        f"; not the profile's settings: {'; '.join(record.off_profile)}"
+        if record.off_profile
+        else ""
+    )
+
+
+def _split_seed(record: VariantRecord) -> str:
+    """The split seed, or "each variant seed" when every seed had a split of its own."""
+    if len({run.test_digest for run in record.runs}) > 1:
+        return "each variant seed (--split-per-seed)"
+    return str(record.data.seed)
+
+
 FACT_ROWS: tuple[Row, ...] = (
     ("Macro-F1 (test)", per_seed(4, lambda run: run.test.macro_f1, spread=True)),
     ("Log loss (test)", per_seed(4, lambda run: run.test.log_loss, spread=True)),
@@ -115,10 +132,10 @@ FACT_ROWS: tuple[Row, ...] = (
     ("Device", lambda r: _execution(r, lambda run: run.device)),
     ("Threads", lambda r: _execution(r, lambda run: str(run.threads))),
     ("Seeds", text(lambda r: ", ".join(map(str, r.seeds)))),
-    ("Profile", text(lambda r: r.profile)),
+    ("Profile", text(lambda r: r.profile + _off_profile(r))),
     ("Dataset (digest)", _dataset),
     ("Train / validation / test rows", _split),
-    ("Split seed", text(lambda r: r.data.seed)),
+    ("Split seed", text(_split_seed)),
     ("Status", text(lambda r: r.status)),
     ("Commit", text(lambda r: r.provenance.commit)),
     ("Produced (UTC)", text(lambda r: r.provenance.date)),
@@ -232,6 +249,7 @@ def render_comparison(
     names = ordered_names(records, order)
     analysis = analysis or analyse(store, names)
     header, rows = comparison_rows(records, names, extra_rows, analysis)
+    rows = [[_cell(str(value)) for value in row] for row in rows]  # a cell may hold a "|"
     parts = [GENERATED, "", "# Sentiment model comparison", ""]
     parts += _notes(store, analysis)
     parts += [tabulate(rows, headers=header, tablefmt="github", disable_numparse=True), ""]
@@ -532,6 +550,11 @@ def render_terminal(
         tablefmt="simple",
         disable_numparse=True,
     )
+
+
+def _cell(text: str) -> str:
+    """A Markdown table cell: a bare ``|`` would split it."""
+    return re.sub(r"(?<!\\)\|", r"\\|", text)
 
 
 def _escape(text: str) -> str:
