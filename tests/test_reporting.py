@@ -352,3 +352,30 @@ def test_the_table_says_when_a_column_was_not_made_with_its_profile_settings():
     assert "each variant seed (--split-per-seed)" in split
     plain = render_comparison(store_of(record("simple", 0.6)), ["simple"])
     assert "not the profile's" not in plain and "| Split seed " in plain
+
+
+def test_a_deployment_variant_is_charged_its_source_training():
+    """int8's own training phase is the quantisation: the table and the plot add the
+    training of the model it was made from, seed by seed."""
+    from dataclasses import replace
+
+    from sentiment_models.reporting.costs import charged_seconds
+    from sentiment_models.reporting.tradeoff import render_tradeoff
+    from sentiment_models.variants.base import DEPLOYMENT
+
+    source = record("minilm-finetuned", 0.80, seconds=600.0, seeds=(0, 1))
+    fast = record("minilm-finetuned-int8", 0.79, seconds=0.2, seeds=(0, 1))
+    fast = replace(fast, description=replace(fast.description, extra={DEPLOYMENT: source.variant}))
+    both = {source.variant: source, fast.variant: fast}
+    assert charged_seconds(fast, both) == [pytest.approx(600.2), pytest.approx(600.2)]
+    assert charged_seconds(source, both) == [600.0, 600.0]
+    assert charged_seconds(fast, {fast.variant: fast}) is None  # the source's cost is unknown
+    text = render_comparison(store_of(source, fast), list(both))
+    time = next(line for line in text.splitlines() if line.startswith("| Training time"))
+    assert "600.2 (0.2 + minilm-finetuned's 600.0)" in time
+    speed = next(line for line in text.splitlines() if line.startswith("| Training throughput"))
+    assert speed.rstrip(" |").endswith("| 43")  # 26,069 samples / 600.2 s, not / 0.2 s
+    alone = render_comparison(store_of(fast), [fast.variant])
+    assert "+ minilm-finetuned's training (not in these results)" in alone
+    image = render_tradeoff(store_of(source, fast), list(both))
+    assert image is not None and image.startswith(b"\x89PNG")

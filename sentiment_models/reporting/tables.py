@@ -181,6 +181,40 @@ def score_rows(analysis: Analysis) -> list[Row]:
     return rows
 
 
+def training_cost_rows(records: Mapping[str, VariantRecord]) -> list[Row]:
+    """The training time and throughput rows, a deployment variant charged its source's
+    training too (its own phase is only the conversion): ``12.3 (0.2 + minilm-finetuned's
+    12.1)``."""
+    from sentiment_models.reporting.costs import charged_seconds, source_of
+
+    own_time = per_seed(1, lambda run: run.train.seconds)
+    own_throughput = per_seed(0, lambda run: run.train.throughput)
+
+    def time(record: VariantRecord) -> str:
+        source = source_of(record)
+        if source is None:
+            return own_time(record)
+        charged = charged_seconds(record, records)
+        if charged is None:
+            return f"{own_time(record)} + {source}'s training (not in these results)"
+        total, own = (
+            statistics.fmean(charged),
+            statistics.fmean(r.train.seconds for r in record.runs),
+        )
+        return f"{total:,.1f} ({own:,.1f} + {source}'s {total - own:,.1f})"
+
+    def throughput(record: VariantRecord) -> str:
+        charged = charged_seconds(record, records) if source_of(record) else None
+        if charged is None:
+            return own_throughput(record) if source_of(record) is None else "-"
+        rates = [
+            run.train.samples / s for run, s in zip(record.runs, charged, strict=True) if s > 0
+        ]
+        return f"{statistics.fmean(rates):,.0f}" if rates else "-"
+
+    return [("Training time (s)", time), ("Training throughput (texts/s)", throughput)]
+
+
 def deployment_row(analysis: Analysis, records: Mapping[str, VariantRecord]) -> Row | None:
     """For deployment variants (e.g. int8): the accuracy change against the model they come
     from, with the paired test on the same test items, next to the speed-up of evaluation."""
@@ -229,7 +263,9 @@ def comparison_rows(
     rows = []
     deployment = deployment_row(analysis, records)
     scores = [*score_rows(analysis), *([deployment] if deployment else [])]
+    charged = dict(training_cost_rows(records))
     for label, cell in (*DESCRIPTION_ROWS, *scores, *FACT_ROWS, *extra_rows):
+        cell = charged.get(label, cell)
         values = [cell(records[name]) for name in names]
         if label == "Accuracy (validation)" and all(value == "-" for value in values):
             continue

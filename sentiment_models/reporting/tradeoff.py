@@ -1,15 +1,22 @@
-"""``tradeoff.png``: mean test accuracy against mean training time, with error bars (standard
-deviation over seeds), the Pareto front computed on the means, labels placed by adjustText so
-none overlaps; variants that do not train (a lexicon, a pretrained model) are shown apart, so
-their load time does not stretch the time axis."""
+"""``tradeoff.png``, two views, each with error bars (standard deviation over seeds), the
+Pareto front computed on the means and labels placed by adjustText so none overlaps:
+
+- test accuracy against training time. A deployment variant (e.g. int8) is charged its
+  source's training too (``reporting.costs``): its own phase is only the conversion. Variants
+  that do not train (a lexicon, a pretrained model) are shown apart, so their load time does
+  not stretch the time axis;
+- test accuracy against inference throughput (the evaluate phase, texts/s), every variant:
+  where deployment variants belong."""
 
 from __future__ import annotations
 
 import io
 import statistics
 from collections.abc import Iterable
+from typing import Any
 
 from sentiment_models.reporting.analysis import ordered_names
+from sentiment_models.reporting.costs import charged_seconds, source_of
 from sentiment_models.results import ResultsStore, VariantRecord
 
 
@@ -33,10 +40,19 @@ def _spread(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def _point(record: VariantRecord) -> tuple[float, float, float, float]:
-    time, time_sd = _spread([max(run.train.seconds, 1e-3) for run in record.runs])
+def _point(record: VariantRecord, seconds: list[float]) -> tuple[float, float, float, float]:
+    time, time_sd = _spread([max(value, 1e-3) for value in seconds])
     accuracy, accuracy_sd = _spread([run.test.accuracy for run in record.runs])
     return time, time_sd, accuracy, accuracy_sd
+
+
+def _inference(record: VariantRecord) -> tuple[float, float, float, float] | None:
+    speeds = [run.evaluate.throughput for run in record.runs if run.evaluate.throughput]
+    if not speeds:
+        return None
+    speed, speed_sd = _spread(speeds)
+    accuracy, accuracy_sd = _spread([run.test.accuracy for run in record.runs])
+    return speed, speed_sd, accuracy, accuracy_sd
 
 
 def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
@@ -52,19 +68,24 @@ def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
     import matplotlib.ticker
     from adjustText import adjust_text
 
-    trained = [name for name in names if records[name].description.trained is not False]
-    fixed = [name for name in names if name not in trained]
-    points = {name: _point(records[name]) for name in names}
+    charged = {name: charged_seconds(records[name], records) for name in names}
+    trained = [
+        name
+        for name in names
+        if records[name].description.trained is not False and charged[name] is not None
+    ]
+    fixed = [name for name in names if records[name].description.trained is False]
+    points = {
+        name: _point(
+            records[name], charged[name] or [run.train.seconds for run in records[name].runs]
+        )
+        for name in names
+    }
     widths = [4, 1] if trained and fixed else [1]
-    figure, panels = plt.subplots(
-        1,
-        len(widths),
-        figsize=(9, 5),
-        sharey=True,
-        gridspec_kw={"width_ratios": widths},
-        squeeze=False,
-    )
-    axes = panels[0][0]
+    figure = plt.figure(figsize=(9, 10))
+    grid = figure.add_gridspec(2, len(widths), width_ratios=widths)
+    axes = figure.add_subplot(grid[0, 0])
+    panels = [[axes, *([figure.add_subplot(grid[0, 1], sharey=axes)] if len(widths) > 1 else [])]]
     if trained:
         means = {name: (points[name][0], points[name][2]) for name in trained}
         front = pareto_front(means)
@@ -83,7 +104,8 @@ def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
                 capsize=3,
                 zorder=3,
             )
-            labels.append(axes.text(time, accuracy, name, fontsize=9))
+            shown = f"{name}*" if source_of(records[name]) else name
+            labels.append(axes.text(time, accuracy, shown, fontsize=9))
         axes.step(
             [means[name][0] for name in front],
             [means[name][1] for name in front],
@@ -98,7 +120,11 @@ def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
         axes.xaxis.set_major_formatter(plain)
         axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         axes.margins(x=0.2, y=0.15)
-        axes.set_xlabel("training time (s, log scale; mean ± sd over seeds)")
+        derived = [name for name in trained if source_of(records[name])]
+        axes.set_xlabel(
+            "training time (s, log scale; mean ± sd over seeds)"
+            + ("\n* a deployment variant, charged its source's training" if derived else "")
+        )
         axes.legend(loc="lower right", fontsize=8)
         adjust_text(
             labels,
@@ -118,8 +144,60 @@ def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
         side.set_xlim(-0.7, len(fixed) - 0.3)
         side.set_title("Not trained", fontsize=10)
         side.grid(True, axis="y", alpha=0.3)
+    _inference_view(figure.add_subplot(grid[1, :]), records, names)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
     plt.close(figure)
     return buffer.getvalue()
+
+
+def _inference_view(axes: Any, records: dict[str, VariantRecord], names: list[str]) -> None:
+    """Test accuracy against inference throughput, every variant with a measured evaluate
+    phase; the front: no other variant both faster and more accurate."""
+    import matplotlib.ticker
+    from adjustText import adjust_text
+
+    points = {name: point for name in names if (point := _inference(records[name])) is not None}
+    if not points:
+        axes.set_axis_off()
+        return
+    front = pareto_front({name: (1 / speed, acc) for name, (speed, _, acc, _) in points.items()})
+    labels = []
+    for name, (speed, speed_sd, accuracy, accuracy_sd) in points.items():
+        on_front = name in front
+        axes.errorbar(
+            speed,
+            accuracy,
+            xerr=speed_sd or None,
+            yerr=accuracy_sd or None,
+            fmt="o",
+            markersize=8 if on_front else 6,
+            color="C3" if on_front else "C0",
+            capsize=3,
+            zorder=3,
+        )
+        labels.append(axes.text(speed, accuracy, name, fontsize=9))
+    ordered = sorted(front, key=lambda name: -points[name][0])
+    axes.step(
+        [points[name][0] for name in ordered],
+        [points[name][2] for name in ordered],
+        where="post",
+        color="C3",
+        linestyle="--",
+        label="Pareto front (means)",
+    )
+    axes.set_xscale("log")
+    axes.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.margins(x=0.2, y=0.15)
+    axes.set_xlabel("inference throughput (test texts/s, log scale; mean ± sd over seeds)")
+    axes.set_ylabel("test accuracy (mean ± sd over seeds)")
+    axes.set_title("Every variant: accuracy against inference speed")
+    axes.legend(loc="lower left", fontsize=8)
+    axes.grid(True, alpha=0.3)
+    adjust_text(
+        labels,
+        ax=axes,
+        expand=(1.3, 1.6),
+        arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6},
+    )
