@@ -33,6 +33,12 @@ def post(url, payload):
 def test_real_server_round_trip_and_model_serving(pytester, bench_dir, server, tmp_path):
     result = run_bench(pytester, bench_dir, server)
     result.assert_outcomes(passed=4)
+    # MLflow's console chatter stays out of pytest's output, in the log the summary names
+    output = result.stdout.str() + result.stderr.str()
+    assert "View run" not in output and "View experiment" not in output
+    line = next(line for line in result.stdout.lines if "its console output is in" in line)
+    log = Path(line.split("its console output is in ", 1)[1].split(" (shown with -v)")[0])
+    assert "View run simple-seed0 at: http://127.0.0.1" in log.read_text()
     _, cases = check_logged_session(server)
     model_uri = f"runs:/{cases['simple'].info.run_id}/model"
     with model_server(model_uri, server, tmp_path) as url:

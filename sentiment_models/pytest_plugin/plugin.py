@@ -145,10 +145,15 @@ def _session(
 def pytest_bench_make_tracker(
     config: pytest.Config, tracking: TrackingConfig, worker: bool
 ) -> Tracker:
-    """MLflow, unless ``--no-mlflow`` (another plugin's or a conftest's tracker comes first)."""
+    """MLflow, unless ``--no-mlflow`` (another plugin's or a conftest's tracker comes first);
+    its console output goes to a log file unless ``-v``."""
+    from sentiment_models.tracking.console import default_log
     from sentiment_models.tracking.factory import default_tracker
 
-    return default_tracker(tracking, config.rootpath, worker=worker, notify=_stderr)
+    console_log = None if config.getoption("verbose", 0) > 0 else default_log()
+    return default_tracker(
+        tracking, config.rootpath, worker=worker, notify=_stderr, console_log=console_log
+    )
 
 
 def _stderr(line: str) -> None:

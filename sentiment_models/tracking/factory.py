@@ -12,9 +12,15 @@ from sentiment_models.tracking import NullTracker, Tracker
 
 
 def default_tracker(
-    tracking: TrackingConfig, rootdir: Path, *, worker: bool, notify: Callable[[str], None]
+    tracking: TrackingConfig,
+    rootdir: Path,
+    *,
+    worker: bool,
+    notify: Callable[[str], None],
+    console_log: str | None = None,
 ) -> Tracker:
-    """The tracker for these settings; ``worker``: for an xdist worker."""
+    """The tracker for these settings; ``worker``: for an xdist worker; ``console_log``:
+    where MLflow's console output goes (None: the terminal)."""
     if tracking.no_mlflow:
         return NullTracker()
     from sentiment_models.tracking.uri import resolve_uri, uri_source
@@ -24,6 +30,7 @@ def default_tracker(
         "experiment": tracking.mlflow_experiment,
         "register": tracking.mlflow_register,
         "source": uri_source(tracking.mlflow_uri),
+        "console_log": console_log,
     }
     if worker:  # its case's outcome carries the runs to the controller
         from sentiment_models.tracking.mlflow_tracker import MlflowWorkerTracker

@@ -33,6 +33,7 @@ from sentiment_models import runtime
 from sentiment_models.errors import BenchError, TrackingError
 from sentiment_models.results import to_json
 from sentiment_models.tracking import CaseRun
+from sentiment_models.tracking.console import quiet
 from sentiment_models.tracking.run_writer import RunWriter, is_number
 from sentiment_models.tracking.uri import check_reachable, mask, mask_text
 
@@ -61,8 +62,11 @@ class MlflowTracker:
         primary_metric: str = "accuracy",
         source: str = "{tracking.mlflow_uri}",
         notify: Callable[[str], None] | None = None,
+        console_log: str | None = None,
     ) -> None:
         self.uri = uri
+        self.console_log = console_log
+        """Where MLflow's console output goes (None: the terminal, as with ``pytest -v``)."""
         self.source = source
         """What set the URI, for messages: the option, MLFLOW_TRACKING_URI or the default."""
         self.notify = notify
@@ -256,6 +260,8 @@ class MlflowTracker:
                 f"MLflow: registered {model} version {version} ({self.primary_metric} {value:.4f})"
             )
         lines += [f"MLflow: NOT logged: {failure}" for failure in self.failures]
+        if self.console_log and self.parent_run_id and Path(self.console_log).is_file():
+            lines.append(f"MLflow: its console output is in {self.console_log} (shown with -v)")
         return lines
 
     # -- cases ----------------------------------------------------------------------------
@@ -414,7 +420,8 @@ class MlflowTracker:
             return None
         started = time.perf_counter()
         try:
-            return action()
+            with quiet(self.console_log):
+                return action()
         except Exception as error:
             message = mask_text(f"{type(error).__name__}: {error}", self.uri).splitlines()[0][:300]
             self.failures.append(f"{what}: {message}")

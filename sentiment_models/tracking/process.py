@@ -344,4 +344,4 @@ def _portable(error: Exception) -> Exception:
 
 
 def _tell(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(line, file=sys.__stderr__, flush=True)  # the terminal, even while MLflow's is quiet
