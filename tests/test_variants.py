@@ -192,3 +192,34 @@ def test_variant_names_cannot_escape_their_folders(name):
 
     with pytest.raises(ParameterError, match="no paths"):
         VARIANTS.check_name(name)
+
+
+def test_a_grid_search_reports_every_fit_with_the_time_left_and_scores_as_before():
+    """The counted scorer gives the named scorer's scores (the same search result) and one
+    progress line per fit, the last one saying the refit comes."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from sentiment_models.variants.sklearn_base import _CountedScorer
+
+    texts, labels = load_iris(return_X_y=True)
+    grid = {"C": [0.01, 0.1, 1.0]}
+    folds = StratifiedKFold(4, shuffle=True, random_state=0)
+    lines: list[str] = []
+    plain = GridSearchCV(LogisticRegression(max_iter=500), grid, cv=folds, scoring="f1_macro")
+    counted = GridSearchCV(
+        LogisticRegression(max_iter=500),
+        grid,
+        cv=folds,
+        scoring=_CountedScorer("f1_macro", 12, lines.append),
+    )
+    plain.fit(texts, labels)
+    counted.fit(texts, labels)
+    assert counted.best_params_ == plain.best_params_
+    assert list(counted.cv_results_["mean_test_score"]) == list(
+        plain.cv_results_["mean_test_score"]
+    )
+    assert len(lines) == 12 and lines[0].startswith("grid search: fit 1/12, about ")
+    assert lines[0].endswith(" s left")
+    assert lines[-1].startswith("grid search: fit 12/12 in ") and "refitting the best" in lines[-1]

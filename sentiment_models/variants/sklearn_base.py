@@ -87,16 +87,20 @@ class SklearnSearchVariant(SentimentVariant):
         )
 
     def _search(self, search_cls, pipeline, grid, folds, cleaned, labels) -> Any:
+        candidates = int(np.prod([len(values) for values in grid.values()]))
+        jobs = self.params.get("n_jobs", 1)
+        scoring: Any = self.params["scoring"]
+        if jobs == 1:  # in this process: every fit reports its step and the time left
+            scoring = _CountedScorer(scoring, candidates * folds.n_splits, self.progress)
         search = search_cls(
             pipeline,
             grid,
             cv=folds,
-            scoring=self.params["scoring"],
-            n_jobs=self.params.get("n_jobs", 1),
+            scoring=scoring,
+            n_jobs=jobs,
             refit=True,
             error_score="raise",
         )
-        candidates = int(np.prod([len(values) for values in grid.values()]))
         self.progress(
             f"grid search over {candidates} candidates x {folds.n_splits} folds "
             f"on {len(cleaned):,} texts"
@@ -199,3 +203,29 @@ def _cv_results(results: dict[str, Any]) -> list[dict[str, Any]]:
             row[key] = to_json(value)
         rows.append(row)
     return rows
+
+
+class _CountedScorer:
+    """A scikit-learn scorer that also reports the grid search's progress: it is called once
+    per fit (a candidate on a fold), so it knows the step and, from the time so far, about
+    how long the rest takes. The scores are the named scorer's own."""
+
+    def __init__(self, name: str, fits: int, progress: Any) -> None:
+        import time
+
+        from sklearn.metrics import get_scorer
+
+        self.scorer, self.fits, self.progress = get_scorer(name), fits, progress
+        self.done, self.started, self.clock = 0, time.monotonic(), time.monotonic
+
+    def __call__(self, estimator: Any, texts: Any, labels: Any) -> float:
+        score = self.scorer(estimator, texts, labels)
+        self.done += 1
+        elapsed = self.clock() - self.started
+        left = elapsed / self.done * (self.fits - self.done)
+        step = f"grid search: fit {self.done}/{self.fits}"
+        if self.done < self.fits:
+            self.progress(f"{step}, about {left:.0f} s left")
+        else:
+            self.progress(f"{step} in {elapsed:.0f} s; refitting the best candidate on all rows")
+        return score
