@@ -82,7 +82,9 @@ def comparable_table(folder: Path) -> list[str]:
     return [
         line
         for line in lines
-        if not line.startswith(("| Produced", "| Threads", *(f"| {row}" for row in TIMING_ROWS)))
+        if not line.startswith(
+            ("| Produced", "| Threads", "| Process", *(f"| {row}" for row in TIMING_ROWS))
+        )
         and "session of" not in line
     ]
 

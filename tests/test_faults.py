@@ -672,8 +672,8 @@ def test_credentials_in_the_environment_never_leak(pytester, bench_dir, monkeypa
 
 
 REQUEST_FAULTS = {
-    "empty string": ({"dataframe_records": [{"text": ""}]}, 200),
-    "only whitespace": ({"dataframe_records": [{"text": "   \t "}]}, 200),
+    "empty string": ({"dataframe_records": [{"text": ""}]}, 400),
+    "only whitespace": ({"dataframe_records": [{"text": "   \t "}]}, 400),
     "only emoji": ({"dataframe_records": [{"text": "\N{FACE WITH TEARS OF JOY}" * 4}]}, 200),
     "only a URL": ({"dataframe_records": [{"text": "https://t.co/xyz"}]}, 200),
     "only a mention": ({"dataframe_records": [{"text": "@united"}]}, 200),

@@ -160,10 +160,16 @@ def test_a_saved_model_whose_metadata_would_mislabel_is_refused(tmp_path, edit, 
 
 @pytest.mark.integration  # imports MLflow
 def test_the_served_model_refuses_texts_over_the_limit_with_413(monkeypatch):
+    from mlflow.exceptions import MlflowException
+
     from sentiment_models.tracking.pyfunc import MAX_CHARS_VARIABLE, TextTooLong, input_texts
 
     monkeypatch.setenv(MAX_CHARS_VARIABLE, "10")
     assert input_texts(["0123456789"]) == ["0123456789"]
+    for blank in ("", " \t\n"):
+        with pytest.raises(MlflowException, match="row 1: the text is empty") as empty:
+            input_texts(["fine", blank])
+        assert empty.value.get_http_status_code() == 400
     with pytest.raises(TextTooLong) as error:
         input_texts(["fine", "01234567890"])
     assert error.value.get_http_status_code() == 413

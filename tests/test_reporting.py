@@ -379,3 +379,18 @@ def test_a_deployment_variant_is_charged_its_source_training():
     assert "+ minilm-finetuned's training (not in these results)" in alone
     image = render_tradeoff(store_of(source, fast), list(both))
     assert image is not None and image.startswith(b"\x89PNG")
+
+
+def test_the_table_says_which_process_and_host_ran_each_variant():
+    from dataclasses import replace
+
+    from sentiment_models.results import Execution
+
+    base = record("simple", 0.6, seeds=(0, 1))
+    runs = (
+        replace(base.runs[0], execution=Execution("cpu", 1, worker="gw1", host="box-a")),
+        replace(base.runs[1], execution=Execution("cpu", 1, worker="gw0", host="box-b")),
+    )
+    text = render_comparison(store_of(replace(base, runs=runs)), ["simple"])
+    row = next(line for line in text.splitlines() if line.startswith("| Process (host)"))
+    assert "gw1 (box-a), gw0 (box-b)" in row

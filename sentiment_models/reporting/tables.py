@@ -131,6 +131,7 @@ FACT_ROWS: tuple[Row, ...] = (
     ("Model size", _size),
     ("Device", lambda r: _execution(r, lambda run: run.device)),
     ("Threads", lambda r: _execution(r, lambda run: str(run.threads))),
+    ("Process (host)", lambda r: _execution(r, lambda run: f"{run.worker} ({run.host or '?'})")),
     ("Seeds", text(lambda r: ", ".join(map(str, r.seeds)))),
     ("Profile", text(lambda r: r.profile + _off_profile(r))),
     ("Dataset (digest)", _dataset),

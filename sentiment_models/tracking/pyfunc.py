@@ -69,7 +69,8 @@ class SentimentPyfunc(mlflow.pyfunc.PythonModel):
 
 
 def input_texts(model_input: Any) -> list[str]:
-    """The texts of a request; anything but strings is refused with a 400-class error."""
+    """The texts of a request; anything but non-blank strings is refused with a 400-class
+    error (413 for a text over the limit)."""
     if isinstance(model_input, pd.DataFrame):
         if model_input.shape[1] == 0:
             raise _bad_input(f"no columns; expected a {TEXT_COLUMN!r} column of strings")
@@ -93,6 +94,11 @@ def input_texts(model_input: Any) -> list[str]:
             raise _bad_input(
                 f"row {position}: {TEXT_COLUMN!r} is {type(value).__name__} ({value!r:.40}); "
                 "every text must be a string"
+            )
+        if not value.strip():
+            raise _bad_input(
+                f"row {position}: the text is empty; there is nothing to classify (an empty "
+                "text would get the model's prior as a confident-looking answer)"
             )
         if len(value) > limit:
             raise TextTooLong(
