@@ -183,7 +183,7 @@ def test_embedded_store_session_model_and_registry(pytester, bench_dir, tmp_path
     mlflow.set_tracking_uri(uri)
     model = mlflow.pyfunc.load_model(f"runs:/{cases['linear'].info.run_id}/model")
     answer = model.predict(
-        pd.DataFrame({"text": ["I love this airline!", "", "@united lost my bag"]})
+        pd.DataFrame({"text": ["I love this airline!", "ok", "@united lost my bag"]})
     )
     assert list(answer.columns) == [
         "label",
@@ -202,6 +202,8 @@ def test_embedded_store_session_model_and_registry(pytester, bench_dir, tmp_path
     )
     with pytest.raises(Exception, match="every text must be a string"):
         model.predict(pd.DataFrame({"text": ["fine", None]}))
+    with pytest.raises(Exception, match="row 1: the text is empty; there is nothing to classify"):
+        model.predict(pd.DataFrame({"text": ["fine", " "]}))
 
 
 def test_transformer_and_lexicon_models_are_logged_as_raw_text_models(
@@ -224,7 +226,7 @@ def test_transformer_and_lexicon_models_are_logged_as_raw_text_models(
     assert set(runs) == {"roberta-tweeteval", "vader"}
     assert runs["roberta-tweeteval"].data.params["model"] == str(tiny_roberta)
     mlflow.set_tracking_uri(uri)
-    tweets = pd.DataFrame({"text": ["I love this airline!", "", "@united lost my bag"]})
+    tweets = pd.DataFrame({"text": ["I love this airline!", "#fail", "@united lost my bag"]})
     for name, run in runs.items():
         model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
         answer = model.predict(tweets)

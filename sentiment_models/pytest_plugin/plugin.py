@@ -150,7 +150,7 @@ def pytest_bench_make_tracker(
     from sentiment_models.tracking.console import default_log
     from sentiment_models.tracking.factory import default_tracker
 
-    console_log = None if config.getoption("verbose", 0) > 0 else default_log()
+    console_log = None if config.getoption("verbose", 0) > 0 else default_log(config.rootpath)
     return default_tracker(
         tracking, config.rootpath, worker=worker, notify=_stderr, console_log=console_log
     )
