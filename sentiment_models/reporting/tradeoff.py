@@ -87,32 +87,9 @@ def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
     axes = figure.add_subplot(grid[0, 0])
     panels = [[axes, *([figure.add_subplot(grid[0, 1], sharey=axes)] if len(widths) > 1 else [])]]
     if trained:
-        means = {name: (points[name][0], points[name][2]) for name in trained}
-        front = pareto_front(means)
-        labels = []
-        for name in trained:
-            time, time_sd, accuracy, accuracy_sd = points[name]
-            on_front = name in front
-            axes.errorbar(
-                time,
-                accuracy,
-                xerr=time_sd or None,
-                yerr=accuracy_sd or None,
-                fmt="o",
-                markersize=8 if on_front else 6,
-                color="C3" if on_front else "C0",
-                capsize=3,
-                zorder=3,
-            )
-            shown = f"{name}*" if source_of(records[name]) else name
-            labels.append(axes.text(time, accuracy, shown, fontsize=9))
-        axes.step(
-            [means[name][0] for name in front],
-            [means[name][1] for name in front],
-            where="post",
-            color="C3",
-            linestyle="--",
-            label="Pareto front (means)",
+        shown = {name: f"{name}*" if source_of(records[name]) else name for name in trained}
+        labels = _points_and_front(
+            axes, {name: points[name] for name in trained}, shown, lower_x_better=True
         )
         axes.set_xscale("log")
         plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
@@ -162,31 +139,7 @@ def _inference_view(axes: Any, records: dict[str, VariantRecord], names: list[st
     if not points:
         axes.set_axis_off()
         return
-    front = pareto_front({name: (1 / speed, acc) for name, (speed, _, acc, _) in points.items()})
-    labels = []
-    for name, (speed, speed_sd, accuracy, accuracy_sd) in points.items():
-        on_front = name in front
-        axes.errorbar(
-            speed,
-            accuracy,
-            xerr=speed_sd or None,
-            yerr=accuracy_sd or None,
-            fmt="o",
-            markersize=8 if on_front else 6,
-            color="C3" if on_front else "C0",
-            capsize=3,
-            zorder=3,
-        )
-        labels.append(axes.text(speed, accuracy, name, fontsize=9))
-    ordered = sorted(front, key=lambda name: -points[name][0])
-    axes.step(
-        [points[name][0] for name in ordered],
-        [points[name][2] for name in ordered],
-        where="post",
-        color="C3",
-        linestyle="--",
-        label="Pareto front (means)",
-    )
+    labels = _points_and_front(axes, points, {name: name for name in points}, lower_x_better=False)
     axes.set_xscale("log")
     axes.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}"))
     axes.margins(x=0.2, y=0.15)
@@ -201,3 +154,41 @@ def _inference_view(axes: Any, records: dict[str, VariantRecord], names: list[st
         expand=(1.3, 1.6),
         arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6},
     )
+
+
+def _points_and_front(
+    axes: Any,
+    points: dict[str, tuple[float, float, float, float]],
+    shown: dict[str, str],
+    *,
+    lower_x_better: bool,
+) -> list[Any]:
+    """Each variant's mean (x, accuracy) with its error bars, the Pareto front of the means
+    (a larger accuracy is better; a lower x when ``lower_x_better``, else a larger) drawn as
+    a step line, red on the front; returns the labels, for adjustText."""
+    means = {name: (x if lower_x_better else 1 / x, y) for name, (x, _, y, _) in points.items()}
+    front = pareto_front(means)
+    labels = []
+    for name, (x, x_sd, y, y_sd) in points.items():
+        on_front = name in front
+        axes.errorbar(
+            x,
+            y,
+            xerr=x_sd or None,
+            yerr=y_sd or None,
+            fmt="o",
+            markersize=8 if on_front else 6,
+            color="C3" if on_front else "C0",
+            capsize=3,
+            zorder=3,
+        )
+        labels.append(axes.text(x, y, shown[name], fontsize=9))
+    axes.step(
+        [points[name][0] for name in front],
+        [points[name][2] for name in front],
+        where="post",
+        color="C3",
+        linestyle="--",
+        label="Pareto front (means)",
+    )
+    return labels
