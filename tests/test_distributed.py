@@ -218,25 +218,43 @@ def test_shards_merged_equal_one_serial_session(pytester, bench_dir):
     assert refused.returncode == 2 and "nowhere: no results.json" in refused.stderr
 
 
-def joined(args: list[str]) -> list[str]:
-    """``--flag value`` pairs as ``--flag=value``: xdist requires a path argument given to a
-    remote gateway to lie under an rsync root; inside ``--flag=value`` it is an option."""
-    out, index = [], 0
-    while index < len(args):
-        flag = args[index]
-        following = args[index + 1] if index + 1 < len(args) else "-"
-        if flag.startswith("--") and not following.startswith("-"):
-            out.append(f"{flag}={following}")
-            index += 2
-        else:
-            out.append(flag)
-            index += 1
-    return out
+DOCUMENTED_SOCKET = "pytest bench -k simple --dist load --tx socket="
+DISTRIBUTED_DOC = Path(__file__).resolve().parent.parent / "docs" / "distributed.md"
 
 
-def test_socket_gateway_on_loopback_runs_cases_as_a_remote_host(pytester, bench_dir):
-    """A second Python process serves an execnet socket gateway on 127.0.0.1: the same run
-    works through ``--tx`` as on ``-n``."""
+def _documented_socket_command(port: int, checkout: Path) -> list[str]:
+    """The socket-gateway command of docs/distributed.md as written, with the test's port and
+    the remote host's checkout in place of its example ones."""
+    lines = DISTRIBUTED_DOC.read_text().splitlines()
+    line = next(line for line in lines if line.startswith(DOCUMENTED_SOCKET))
+    words = line.split()
+    spec = next(word for word in words if word.startswith("socket="))
+    assert re.fullmatch(r"socket=127\.0\.0\.1:\d+//chdir=\S+", spec), spec
+    ours = f"socket=127.0.0.1:{port}//chdir={checkout}"
+    return [ours if word == spec else word for word in words[1:]]
+
+
+def _files(folder: Path) -> set[str]:
+    """The files under ``folder``, bytecode caches aside."""
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_documented_socket_gateway_command_runs_from_the_project_root(pytester, bench_dir):
+    """docs/distributed.md's socket-gateway command, run as written from the project's root
+    against a real execnet socket server on 127.0.0.1 whose worker has a checkout of its own:
+    a case runs on each gateway, and nothing is copied into either folder (pytest-xdist's
+    rsync would copy pytest there)."""
+    local, remote = pytester.path, pytester.path.parent / "remote-checkout"
+    (local / "bench").mkdir()
+    (local / "test_models.py").rename(local / "bench" / "test_models.py")
+    (remote / "bench").mkdir(parents=True)
+    for name in ("tox.ini", "bench/test_models.py"):  # pytester.makeini writes tox.ini
+        (remote / name).write_text((local / name).read_text())
+    remote_before, local_before = _files(remote), _files(local)
     port = free_port()
     server_script = Path(__import__("execnet").__file__).parent / "script" / "socketserver.py"
     server = subprocess.Popen(
@@ -246,25 +264,22 @@ def test_socket_gateway_on_loopback_runs_cases_as_a_remote_host(pytester, bench_
         start_new_session=True,
     )
     try:
-        args = joined(bench_dir)  # remote gateways take paths only inside --flag=value
-        result = pytester.runpytest_subprocess(
-            *args,
-            "-k",
-            "simple or vader",
-            "--tx",
-            f"socket=127.0.0.1:{port}//chdir={pytester.path}",
-            "--tx",
-            "popen",
-            "--dist",
-            "load",
-        )
+        command = _documented_socket_command(port, remote)
+        command[command.index("simple")] = "simple or vader"  # a case for each gateway
+        result = pytester.runpytest_subprocess(*command, *bench_dir)
     finally:
         server.kill()
         server.wait(timeout=30)
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output, output[-3000:]
     result.assert_outcomes(passed=4)
-    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    stored = json.loads((local / "results" / "results.json").read_text())
     workers = {r["runs"][0]["execution"]["worker"] for r in stored["variants"].values()}
     assert set(stored["variants"]) == {"simple", "vader"} and workers == {"gw0", "gw1"}
+    assert _files(remote) == remote_before, "nothing may be copied into the remote checkout"
+    expected = ("results/", ".cache/", "stdout", "stderr")  # pytester keeps the output there
+    new_here = {name for name in _files(local) - local_before if not name.startswith(expected)}
+    assert not new_here, f"files appeared in the project: {sorted(new_here)}"
 
 
 CRASHING_CONFTEST = """

@@ -341,6 +341,14 @@ DATA_FAULTS = {
         ("--label-map", "0=negative,positive"),
         "--label-map 0=negative,positive: item 'positive' is not of the form RAW=LABEL*",
     ),
+    # -- remote workers: refused before any gateway starts
+    "remote worker without its checkout": Fault(
+        ("--dist", "load", "--tx", "socket=127.0.0.1:9"),
+        "--tx socket=127.0.0.1:9: a remote worker needs the folder of the project's checkout*",
+    ),
+    "workers given without a distribution mode": Fault(
+        ("--tx", "popen"), "--tx starts no worker without --dist: add --dist load*"
+    ),
     # -- variant parameters (every range: tests/test_config.py)
     "unknown variant parameter": Fault(
         ("--variant-param", "lstm.layers=3"), "variant 'lstm' has no parameter layers*"

@@ -40,6 +40,7 @@ class ResultsCollector:
         self.key = key
         self.distributed = config.getoption("dist", "no") != "no"
         self.started = False
+        self.paths_as_given: pytest.MonkeyPatch | None = None
 
     def _write(self, line: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -74,6 +75,29 @@ class ResultsCollector:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[WORKER_INPUT] = self.key
         node.workerinput[WORKERS_HERE] = _workers_on_host(self.config, node.gateway.spec)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_setupnodes(self, config: pytest.Config, specs: list[Any]) -> None:
+        """Remote workers (``--tx socket=...`` / ``ssh=...``, or any ``//chdir=``) run the
+        project installed where they run, in their ``//chdir`` folder. pytest-xdist's rsync
+        (deprecated, gone in xdist 4) would copy this process's ``pytest`` and ``_pytest``
+        into that folder, and it refuses a path argument (``pytest bench``) outside its rsync
+        roots. Copy nothing; hand the arguments over as given: each worker reads them where
+        it runs."""
+        if not any(_remote(spec) for spec in specs):
+            return
+        from xdist import workermanage
+
+        manager = getattr(config.pluginmanager.get_plugin("dsession"), "nodemanager", None)
+        if manager is None or not hasattr(workermanage, "make_reltoroot"):
+            return  # another pytest-xdist: its own rules apply
+        manager.roots = []
+        self.paths_as_given = pytest.MonkeyPatch()
+        self.paths_as_given.setattr(workermanage, "make_reltoroot", _as_given)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.paths_as_given is not None:
+            self.paths_as_given.undo()
 
     @pytest.hookimpl(optionalhook=True, tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
@@ -122,6 +146,40 @@ class ResultsCollector:
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
         if error:
             self.session.book.worker_died(node.gateway.id, str(error))
+
+
+def _remote(spec: Any) -> bool:
+    """Whether xdist treats a gateway as remote: it runs in a folder of its own."""
+    return not spec.popen or bool(spec.chdir)
+
+
+def _as_given(roots: Any, args: list[str]) -> list[str]:
+    """The arguments a remote worker gets: as given on the command line."""
+    return list(args)
+
+
+def check_gateways(config: pytest.Config) -> None:
+    """Refuse ``--tx`` without ``--dist`` (xdist would ignore it) and a remote gateway
+    without a working folder (xdist would start it in ``pyexecnetcache`` under the remote
+    user's home, where the project is not)."""
+    if config.getoption("dist", "no") == "no":
+        if config.getoption("tx", None):
+            raise pytest.UsageError(
+                "--tx starts no worker without --dist: add --dist load (pytest-xdist would "
+                "otherwise run every case here, in one process)"
+            )
+        return
+    from execnet import XSpec
+    from xdist.workermanage import parse_tx_spec_config
+
+    for text in parse_tx_spec_config(config):
+        spec = XSpec(text)
+        if not spec.popen and not spec.chdir:
+            raise pytest.UsageError(
+                f"--tx {text}: a remote worker needs the folder of the project's checkout on "
+                f"its host; add //chdir=DIR (for example --tx {text}//chdir=/srv/bench). The "
+                "project, at this commit, must be installed there: nothing is copied to it."
+            )
 
 
 def _host(spec: Any) -> str:

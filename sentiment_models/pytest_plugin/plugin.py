@@ -20,6 +20,7 @@ from sentiment_models.pytest_plugin.distributed import (
     WORKER_INPUT,
     WORKERS_HERE,
     ResultsCollector,
+    check_gateways,
 )
 from sentiment_models.pytest_plugin.items import (
     FIXTURE,
@@ -95,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
         session = _session(config, role, process, workers, None)
         config.pluginmanager.register(WorkerTimings(session.book.phase_seconds), WorkerTimings.NAME)
     else:
+        check_gateways(config)
         lines = config.stash[LINES_KEY] = TerminalLines(config)
         session = _session(config, role, process, workers, lines)
         config.pluginmanager.register(ResultsCollector(config, session, key), ResultsCollector.NAME)
