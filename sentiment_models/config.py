@@ -346,6 +346,15 @@ class RunConfig:
         metavar="N",
         check=at_least(1),
     )
+    progress_every: float = option(
+        30.0,
+        "--progress-every",
+        "seconds between progress lines when the output is not a terminal (a CI log): a "
+        "running phase says what it does and for how long at least this often, whatever the "
+        "variant reports. On a terminal, one live line is redrawn every second.",
+        metavar="SECONDS",
+        check=at_least(1),
+    )
     device: str = option(
         "auto",
         "--device",

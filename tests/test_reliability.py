@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -176,65 +175,3 @@ def test_the_served_model_refuses_texts_over_the_limit_with_413(monkeypatch):
     assert "row 1: the text has 11 characters, more than the limit of 10" in error.value.message
     error.value.message = "Failed to predict data '" + "x" * 10_000  # as the server does
     assert len(error.value.message) < 1000
-
-
-class _Reporter:
-    def __init__(self, tty):
-        self.tty, self.lines, self.rewrites = tty, [], []
-        self._tw = SimpleNamespace(fullwidth=40)
-
-    def isatty(self):
-        return self.tty
-
-    def write_line(self, line):
-        self.lines.append(line)
-
-    def rewrite(self, line, erase=False):
-        self.rewrites.append(line)
-
-    def ensure_newline(self):
-        pass
-
-    def write(self, text):
-        pass
-
-    def flush(self):
-        pass
-
-
-def _lines(tty, clock):
-    from sentiment_models.pytest_plugin.terminal import TerminalLines
-
-    reporter = _Reporter(tty)
-    plugins = {"terminalreporter": reporter, "capturemanager": None}
-    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=plugins.get))
-    return TerminalLines(config, plain_interval=30, clock=clock), reporter
-
-
-def test_progress_in_a_log_is_a_plain_line_every_interval_of_a_long_phase():
-    now = [0.0]
-    lines, reporter = _lines(False, lambda: now[0])
-    lines.phase_started()
-    for second in range(0, 100, 5):
-        now[0] = float(second)
-        lines.progress(f"[lstm] epoch at {second} s")
-    assert reporter.lines == [
-        "[lstm] epoch at 30 s",
-        "[lstm] epoch at 60 s",
-        "[lstm] epoch at 90 s",
-    ]
-    lines.phase_started()  # a short phase prints nothing
-    now[0] += 1
-    lines.progress("[vader] quick")
-    assert reporter.lines[-1] == "[lstm] epoch at 90 s"
-
-
-def test_progress_on_a_terminal_is_one_line_redrawn_and_erased_at_the_end():
-    now = [0.0]
-    lines, reporter = _lines(True, lambda: now[0])
-    for step in range(5):
-        now[0] += 1
-        lines.progress(f"[minilm] step {step} of 5 " + "." * 60)
-    assert len(reporter.rewrites) == 5 and all(len(r) <= 39 for r in reporter.rewrites)
-    lines.phase_finished()
-    assert reporter.rewrites[-1] == "" and reporter.lines == []

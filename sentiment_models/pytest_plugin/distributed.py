@@ -7,7 +7,8 @@ worker died (its running case fails; every finished case is kept)."""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,9 +16,13 @@ from sentiment_models.errors import BenchError
 from sentiment_models.pytest_plugin.items import CASE_NODE, case_id
 from sentiment_models.pytest_plugin.safety import check_benchmark_outputs
 from sentiment_models.pytest_plugin.session import ResultsSession
+from sentiment_models.pytest_plugin.terminal import elapsed
 from sentiment_models.pytest_plugin.timings import ATTRIBUTE as TIMING
 from sentiment_models.pytest_plugin.timings import add_benchmark
 from sentiment_models.variants import variant_names
+
+if TYPE_CHECKING:
+    from sentiment_models.pytest_plugin.terminal import TerminalLines
 
 OUTCOME = "sentiment_bench_outcome"
 """Report attribute carrying a case's outcome (pytest serializes it from xdist workers)."""
@@ -34,13 +39,18 @@ class ResultsCollector:
 
     NAME = "sentiment-bench-results"
 
-    def __init__(self, config: pytest.Config, session: ResultsSession, key: str) -> None:
+    def __init__(
+        self, config: pytest.Config, session: ResultsSession, key: str, lines: TerminalLines
+    ) -> None:
         self.config = config
         self.session = session
         self.key = key
+        self.lines = lines
         self.distributed = config.getoption("dist", "no") != "no"
         self.started = False
         self.paths_as_given: pytest.MonkeyPatch | None = None
+        self.running: dict[str, tuple[str, float]] = {}
+        """Node id -> (case and phase, when it started) of the cases workers are running."""
 
     def _write(self, line: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -69,6 +79,22 @@ class ResultsCollector:
         timing = getattr(report, TIMING, None)
         if timing is not None:
             add_benchmark(self.config, timing)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        if self.distributed and (found := CASE_NODE.search(nodeid)):
+            case = case_id(found["name"], int(found["seed"]))
+            test = nodeid.rsplit("::", 1)[-1].split("[", 1)[0]
+            self.running[nodeid] = (f"{case} ({test})", time.monotonic())
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self.running.pop(nodeid, None)
+
+    def running_cases(self) -> str:
+        """The cases the workers are running, for the controller's heartbeat."""
+        now = time.monotonic()
+        return "; ".join(
+            f"{label} for {elapsed(now - started)}" for label, started in self.running.values()
+        )
 
     # -- the xdist controller (optional hooks: pytest-xdist defines them) ----------------------
     @pytest.hookimpl(optionalhook=True)
@@ -137,6 +163,7 @@ class ResultsCollector:
 
             session.refuse(usage_error(error))
         settings = session.settings
+        self.lines.watch(self.running_cases)
         self._write(
             f"sentiment-bench: {len(names)} variant(s) over {settings.workers} xdist worker(s), "
             f"one worker per variant and all its seeds, {settings.threads} thread(s) per worker"

@@ -93,13 +93,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if role is WorkerSession:  # its phase timings reach pytest-benchmark on the controller
         config.addinivalue_line("filterwarnings", f"ignore:{XDIST_WARNING}")
         warnings.filterwarnings("ignore", message=XDIST_WARNING)  # also at its unconfigure
-        session = _session(config, role, process, workers, None)
+        session = _session(config, role, process, workers)
         config.pluginmanager.register(WorkerTimings(session.book.phase_seconds), WorkerTimings.NAME)
     else:
         check_gateways(config)
-        lines = config.stash[LINES_KEY] = TerminalLines(config)
-        session = _session(config, role, process, workers, lines)
-        config.pluginmanager.register(ResultsCollector(config, session, key), ResultsCollector.NAME)
+        session = _session(config, role, process, workers)
+        lines = config.stash[LINES_KEY]
+        config.pluginmanager.register(
+            ResultsCollector(config, session, key, lines), ResultsCollector.NAME
+        )
     stop_on_sigterm(config)
 
 
@@ -108,10 +110,10 @@ def _session(
     role: type[BenchSession],
     process: str,
     workers: int,
-    lines: TerminalLines | None,
 ) -> BenchSession:
     """The session of ``role``, its variants registered and its options read (a bad option
-    is a usage error), kept in the configuration's stash."""
+    is a usage error), kept in the configuration's stash; the process that writes the
+    results also shows progress (``TerminalLines``, in the stash too)."""
     try:
         for variants in config.hook.pytest_bench_variants(config=config):
             for name, target in (variants or {}).items():
@@ -122,6 +124,11 @@ def _session(
             for rows in config.hook.pytest_bench_comparison_rows(config=config)
             for row in rows or ()
         ]
+        lines = None
+        if role is ResultsSession:
+            lines = config.stash[LINES_KEY] = TerminalLines(
+                config, plain_interval=values.run.progress_every
+            )
         shown = lines is not None and config.getoption("capture", "fd") != "no"
         settings = SessionSettings(
             values,
@@ -168,13 +175,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     restore_sigterm(config)
+    lines = config.stash.get(LINES_KEY, None)
+    if lines is not None:
+        lines.close()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     lines = item.config.stash.get(LINES_KEY, None)
     if lines is not None:
-        lines.phase_started()
+        case, phase = case_of(item), phase_of(item)
+        lines.phase_started(f"{case_id(*case)} {phase}" if case and phase else None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
