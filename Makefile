@@ -13,7 +13,7 @@ TEST_ARGS ?=
 # the CI accuracy gate: the quick profile, one seed, against the committed baseline
 GATE := --bench-profile quick --gate --no-mlflow --results-dir .cache/ci-quick --train-score-rows 1000
 
-.PHONY: setup bench test unit gate lint clean
+.PHONY: setup bench test unit gate history lint clean
 
 $(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ unit: $(STAMP)
 
 gate: $(STAMP)
 	$(BIN)/pytest bench $(GATE)
+
+# scores over commits, from the git history of each results folder's results.json
+history: $(STAMP)
+	$(BIN)/python -m sentiment_models.reporting.history results
+	$(BIN)/python -m sentiment_models.reporting.history results/quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -435,6 +435,15 @@ class GateConfig:
         metavar="DROP",
         check=lambda value: None if 0 <= value < 1 else "expected a drop between 0 and 1",
     )
+    gate_history: int = option(
+        0,
+        "--gate-history",
+        "compare each variant, per metric, with the best of the baseline file and its versions "
+        "in the last N commits that changed it (read from git), so that small drops cannot "
+        "pile up unseen; 0 = the baseline file only.",
+        metavar="N",
+        check=between(0, 1000, "commits read from git"),
+    )
     update_baseline: bool = option(
         False,
         "--update-baseline",
@@ -458,6 +467,10 @@ class GateConfig:
 
     def __post_init__(self) -> None:
         check_section(self, "gate")
+        if self.gate_history and not self.gate:
+            raise BenchError(
+                "{gate.gate_history} does nothing without {gate.gate}: add {gate.gate}, or drop it"
+            )
         if self.force_baseline_update and not self.update_baseline:
             raise BenchError(
                 "{gate.force_baseline_update} does nothing without {gate.update_baseline}: "

@@ -50,6 +50,9 @@ class Gate:
     resamples: int = 2000
     floors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     metrics: tuple[str, ...] = GATED_METRICS
+    earlier: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    """Earlier committed baselines (label, profiles): each metric is compared with the best
+    of these and the file (``--gate-history``)."""
 
     def check(
         self, variant: str, profile: str, runs: Mapping[int, tuple[DatasetSplits, EvaluateResult]]
@@ -92,7 +95,8 @@ class Gate:
                 continue
             if entry is not None:
                 new = _runs(splits[0], results)
-                self._against_baseline(variant, profile, metric, new, entry, verdict, rebuild)
+                label, best = self.best_entry(profile, variant, metric, entry)
+                self._against_baseline(variant, profile, metric, new, best, verdict, rebuild, label)
             mean = float(np.mean(values))
             floor = self.floor(variant, metric)
             if floor is not None and mean < floor:
@@ -111,6 +115,7 @@ class Gate:
         entry: Mapping[str, Any],
         verdict: Verdict,
         rebuild: str,
+        label: str = "",
     ) -> None:
         stored = [seed.get(metric) for seed in entry["seeds"].values()]
         if not all(isinstance(value, int | float) and math.isfinite(value) for value in stored):
@@ -132,11 +137,12 @@ class Gate:
                 f"{rebuild}"
             )
             return
+        against = f", the best of the last baselines: {label}" if label else ""
         if test.drop > self.min_effect and test.p_value < self.alpha:
             verdict.failures.append(
                 f"{variant}: {test.describe()}: a significant drop (alpha {self.alpha:g}) larger "
                 f"than {self.min_effect:g} ({profile} profile, baseline seeds "
-                f"{', '.join(entry['seeds'])})"
+                f"{', '.join(entry['seeds'])}{against})"
             )
         elif test.drop > 0:
             why = (
@@ -144,7 +150,32 @@ class Gate:
                 if test.p_value >= self.alpha
                 else f"within --gate-min-effect {self.min_effect:g}"
             )
-            verdict.warnings.append(f"gate passed {variant} with a drop: {test.describe()}: {why}")
+            verdict.warnings.append(
+                f"gate passed {variant} with a drop{against}: {test.describe()}: {why}"
+            )
+
+    def best_entry(
+        self, profile: str, variant: str, metric: str, entry: Mapping[str, Any]
+    ) -> tuple[str, Mapping[str, Any]]:
+        """The baseline to compare ``metric`` with: ``entry`` (the file's), or, with earlier
+        baselines, the one with the highest mean over its seeds among those made on the same
+        test items and classes (``""`` names the file's own)."""
+        best: tuple[str, Mapping[str, Any]] = ("", entry)
+        if not self.earlier:
+            return best
+        best = (f"the file ({self.baseline_path.name})", entry)
+        for label, profiles in self.earlier:
+            other = profiles.get(profile, {}).get(variant)
+            if (
+                isinstance(other, dict)
+                and isinstance(other.get("seeds"), dict)
+                and other.get("test_digest") == entry.get("test_digest")
+                and other.get("classes") == entry.get("classes")
+                and other.get("labels") == entry.get("labels")
+                and _mean(other, metric) > _mean(best[1], metric)
+            ):
+                best = (label, other)
+        return best
 
     def floor(self, variant: str, metric: str) -> float | None:
         specific = self.floors.get(variant, {})
@@ -187,6 +218,38 @@ def entry_problem(
     return None
 
 
+def _mean(entry: Mapping[str, Any], metric: str) -> float:
+    values = [
+        seed.get(metric)
+        for seed in entry["seeds"].values()
+        if isinstance(seed, dict) and isinstance(seed.get(metric), int | float)
+    ]
+    return float(np.mean(values)) if values else float("-inf")
+
+
+def baseline_history(path: Path, count: int) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    """The baseline file as committed in the last ``count`` commits that changed it, newest
+    first, as (``"<commit> (<date>)"``, profiles); a version that is not a readable baseline
+    is left out. A StoreError when git has no history of the file."""
+    from sentiment_models.reporting.history import git_versions
+
+    try:
+        versions = git_versions(path, count)
+    except StoreError as error:
+        raise StoreError(
+            f"{{gate.gate_history}} {count}: {error} (earlier baselines are read from git: run "
+            "in a git checkout where the baseline file is committed, or drop the option)"
+        ) from None
+    found = []
+    for version in versions:
+        label = f"{version.commit[:7]} ({version.date[:10]})"
+        try:
+            found.append((label, parse_baseline(json.loads(version.text), f"{path} at {label}")))
+        except (StoreError, ValueError):
+            continue
+    return tuple(found)
+
+
 def _runs(splits: DatasetSplits, results: list[EvaluateResult]) -> Runs:
     labels = class_indices(splits.test.labels, splits.classes)
     return Runs.of([decode_items(r.predicted) for r in results], labels, len(splits.classes))
@@ -202,6 +265,12 @@ def read_baseline(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     if not path.is_file():
         raise StoreError(f"{{gate.baseline}} {path}: not a file; give the baseline JSON file")
     stored = read_json(path, StoreError, fix)
+    return parse_baseline(stored, str(path))
+
+
+def parse_baseline(stored: object, path: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """A baseline's profiles from the parsed JSON of ``path`` (see ``read_baseline``)."""
+    fix = "restore it from git, or rebuild it with --update-baseline"
     if not isinstance(stored, dict) or not isinstance(stored.get("profiles", {}), dict):
         raise StoreError(f"{path}: not a baseline file (expected an object with 'profiles'); {fix}")
     profiles = stored.get("profiles", {})

@@ -341,6 +341,13 @@ DATA_FAULTS = {
         ("--label-map", "0=negative,positive"),
         "--label-map 0=negative,positive: item 'positive' is not of the form RAW=LABEL*",
     ),
+    "gate history outside git": Fault(
+        ("--gate", "--gate-history", "3", "--baseline", "{dir}/baseline.json"),
+        "--gate-history 3: git rev-parse in *: fatal: not a git repository*drop the option)",
+    ),
+    "gate history without the gate": Fault(
+        ("--gate-history", "3"), "--gate-history does nothing without --gate: add --gate*"
+    ),
     # -- remote workers: refused before any gateway starts
     "remote worker without its checkout": Fault(
         ("--dist", "load", "--tx", "socket=127.0.0.1:9"),

@@ -1,7 +1,9 @@
 """Tracking against the real thing: an embedded SQLite store and a real ``mlflow server``."""
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -204,6 +206,24 @@ def test_embedded_store_session_model_and_registry(pytester, bench_dir, tmp_path
         model.predict(pd.DataFrame({"text": ["fine", None]}))
     with pytest.raises(Exception, match="row 1: the text is empty; there is nothing to classify"):
         model.predict(pd.DataFrame({"text": ["fine", " "]}))
+    _history_reads_the_session(uri, pytester.path / "results" / "results.json")
+
+
+def _history_reads_the_session(uri: str, results: Path) -> None:
+    """``reporting.history`` reads the session back from MLflow: each variant's figures as
+    results.json holds them."""
+    from sentiment_models.reporting.history import mlflow_snapshots
+
+    (snapshot,) = mlflow_snapshots(uri, "bench-test")
+    stored = json.loads(results.read_text())
+    for name in ("simple", "linear"):
+        record = stored["variants"][name]
+        point, runs = snapshot.points[name], record["runs"]
+        accuracy = point.scores["accuracy"]
+        assert accuracy.mean == pytest.approx(np.mean([r["test"]["accuracy"] for r in runs]))
+        assert accuracy.low < accuracy.mean < accuracy.high
+        assert point.train_seconds == pytest.approx(np.mean([r["train"]["seconds"] for r in runs]))
+        assert point.basis == f"tiny, test {record['data']['test_digest'][:8]}"
 
 
 def test_transformer_and_lexicon_models_are_logged_as_raw_text_models(

@@ -132,17 +132,19 @@ class BenchSession:
         self.book.cleanup()
 
     def _gate(self) -> Gate | None:
-        from sentiment_models.gates import Gate, read_floors
+        from sentiment_models.gates import Gate, baseline_history, read_floors
 
         gate = self.settings.config.gate
         if not gate.gate:
             return None
+        path = self.settings.baseline_path
         return Gate(
-            self.settings.baseline_path,
+            path,
             alpha=gate.gate_alpha,
             min_effect=gate.gate_min_effect,
             resamples=self.settings.config.report.bootstrap_resamples,
             floors=read_floors(self.settings.rootdir / "pyproject.toml"),
+            earlier=baseline_history(path, gate.gate_history) if gate.gate_history else (),
         )
 
 

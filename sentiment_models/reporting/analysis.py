@@ -69,7 +69,7 @@ def _analyse_set(
     digests: dict[str, str] = {}
     excluded: dict[str, str] = {}
     for name in names:
-        found = _runs(records[name], key)
+        found = runs_on(records[name], key)
         if isinstance(found, str):
             if found:
                 excluded[name] = found
@@ -90,7 +90,7 @@ def _analyse_set(
     return SetAnalysis(key, estimates, comparison, excluded)
 
 
-def _runs(record: VariantRecord, key: str) -> tuple[Runs, str] | str:
+def runs_on(record: VariantRecord, key: str) -> tuple[Runs, str] | str:
     """The record's runs on evaluation set ``key`` with their items' digest, or why there
     are none ("" when the set simply was not evaluated)."""
     digest = record.data.test_digest if key == IN_DOMAIN else record.data.transfer.get(key)

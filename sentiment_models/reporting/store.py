@@ -165,6 +165,11 @@ def read_results(folder: Path) -> ResultsStore:
     if not path.is_file():
         raise StoreError(f"{path}: not a file; remove it or choose another results folder")
     stored = read_json(path, StoreError, "restore it from git or delete it to start afresh")
+    return parse_results(stored, str(path))
+
+
+def parse_results(stored: object, path: str) -> ResultsStore:
+    """A results store from the parsed JSON of ``path`` (a file, or a file at a commit)."""
     if not isinstance(stored, dict) or not isinstance(stored.get("variants", {}), dict):
         raise StoreError(
             f"{path}: not a results store (expected an object with 'variants'); restore it "

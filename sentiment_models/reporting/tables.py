@@ -596,3 +596,9 @@ def _cell(text: str) -> str:
 
 def _escape(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub Markdown table, every cell escaped."""
+    cells = [[_cell(str(value)) for value in row] for row in rows]
+    return tabulate(cells, headers=list(header), tablefmt="github", disable_numparse=True)
