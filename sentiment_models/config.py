@@ -524,6 +524,16 @@ class ReportConfig:
         check=between(200, MAX_RESAMPLES, "more only makes the tables take minutes"),
     )
 
+    summary_file: str | None = option(
+        None,
+        "--summary-file",
+        "append a short Markdown summary (scores with intervals, the verdict, the gate per "
+        "variant, the tracked runs) to this file (default: $GITHUB_STEP_SUMMARY when set, as "
+        "on GitHub Actions).",
+        metavar="PATH",
+        check=not_blank,
+    )
+
     def __post_init__(self) -> None:
         check_section(self, "report")
 

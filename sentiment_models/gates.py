@@ -20,7 +20,13 @@ import numpy as np
 
 from sentiment_models.errors import StoreError, read_json
 from sentiment_models.reporting.store import atomic_write, held_lock
-from sentiment_models.results import EvaluateResult, VariantRecord, class_indices, decode_items
+from sentiment_models.results import (
+    EvaluateResult,
+    GateCheck,
+    VariantRecord,
+    class_indices,
+    decode_items,
+)
 from sentiment_models.statistics import Runs, drop_test
 
 if TYPE_CHECKING:
@@ -37,6 +43,8 @@ class Verdict:
 
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    checks: list[GateCheck] = field(default_factory=list)
+    """Each paired test against a baseline, passed or failed."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,14 @@ class Gate:
             )
             return
         against = f", the best of the last baselines: {label}" if label else ""
-        if test.drop > self.min_effect and test.p_value < self.alpha:
+        failed = test.drop > self.min_effect and test.p_value < self.alpha
+        detectable = test.detectable(self.alpha, self.min_effect)
+        verdict.checks.append(
+            GateCheck(
+                variant, metric, test.value, test.baseline, test.p_value, detectable, failed, label
+            )
+        )
+        if failed:
             verdict.failures.append(
                 f"{variant}: {test.describe()}: a significant drop (alpha {self.alpha:g}) larger "
                 f"than {self.min_effect:g} ({profile} profile, baseline seeds "
@@ -151,7 +166,8 @@ class Gate:
                 else f"within --gate-min-effect {self.min_effect:g}"
             )
             verdict.warnings.append(
-                f"gate passed {variant} with a drop{against}: {test.describe()}: {why}"
+                f"gate passed {variant} with a drop{against}: {test.describe()}: {why}; it "
+                f"could detect a drop of {detectable:.4f} or more (80% power)"
             )
 
     def best_entry(

@@ -277,6 +277,26 @@ def _short(value: object) -> str:
 
 
 @dataclass(frozen=True)
+class GateCheck:
+    """The gate's paired test of one variant's metric against its baseline."""
+
+    variant: str
+    metric: str
+    value: float
+    baseline: float
+    p_value: float
+    detectable: float
+    """The smallest true drop the test would find with 80% power (its margin included)."""
+    failed: bool
+    against: str = ""
+    """Which baseline: "" for the file's, else an earlier commit's (``--gate-history``)."""
+
+    @property
+    def drop(self) -> float:
+        return self.baseline - self.value
+
+
+@dataclass(frozen=True)
 class CaseOutcome:
     """One case (a variant and a seed) as the process that ran it reports it to the session
     that writes the results: in-process, or from an xdist worker to the controller."""
@@ -289,6 +309,7 @@ class CaseOutcome:
     """Phase -> its error, one line."""
     gate_failures: tuple[str, ...] = ()
     gate_warnings: tuple[str, ...] = ()
+    gate_checks: tuple[GateCheck, ...] = ()
     tracking: Mapping[str, str] = field(default_factory=dict)
     """The tracker's references: the variant's run, a registered model version."""
     tracking_failures: tuple[str, ...] = ()

@@ -19,6 +19,8 @@ import numpy as np
 
 METRICS = ("accuracy", "macro_recall")
 CONFIDENCE = 0.95
+POWER = 0.8
+"""The power at which a smallest detectable effect is quoted."""
 
 
 @dataclass(frozen=True)
@@ -307,10 +309,20 @@ class DropTest:
     value: float
     p_value: float
     resamples: int
+    error: float = 0.0
+    """The bootstrap standard error of the difference (items shared, seeds per side)."""
 
     @property
     def drop(self) -> float:
         return self.baseline - self.value
+
+    def detectable(self, alpha: float, margin: float = 0.0, power: float = POWER) -> float:
+        """The smallest true drop this test would find with probability ``power``: the
+        margin plus (z_{1-alpha} + z_power) standard errors (the normal approximation the
+        test itself makes; ``tests/test_statistics.py`` checks the power by simulation)."""
+        from scipy.stats import norm
+
+        return margin + (float(norm.ppf(1 - alpha)) + float(norm.ppf(power))) * self.error
 
     def describe(self) -> str:
         shown = "< 0.0001" if self.p_value < 1e-4 else f"= {self.p_value:.4f}"
@@ -330,7 +342,13 @@ def drop_test(new: Runs, baseline: Runs, metric: str, resamples: int = 2000) -> 
     draws = bootstrap_draws({"new": new, "baseline": baseline}, metric, resamples)
     value = float(new.per_seed(metric).mean())
     base = float(baseline.per_seed(metric).mean())
-    z = bootstrap_z(value - base, draws["new"] - draws["baseline"])
+    differences = draws["new"] - draws["baseline"]
+    z = bootstrap_z(value - base, differences)
     return DropTest(
-        metric, baseline=base, value=value, p_value=float(norm.cdf(z)), resamples=resamples
+        metric,
+        baseline=base,
+        value=value,
+        p_value=float(norm.cdf(z)),
+        resamples=resamples,
+        error=float(np.std(differences, ddof=1)),
     )

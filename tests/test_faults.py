@@ -348,6 +348,10 @@ DATA_FAULTS = {
     "gate history without the gate": Fault(
         ("--gate-history", "3"), "--gate-history does nothing without --gate: add --gate*"
     ),
+    "job summary where nothing can be written": Fault(
+        ("--summary-file", "/proc/summary.md"),
+        "--summary-file folder /proc: /proc is not writable*choose a writable folder",
+    ),
     # -- remote workers: refused before any gateway starts
     "remote worker without its checkout": Fault(
         ("--dist", "load", "--tx", "socket=127.0.0.1:9"),

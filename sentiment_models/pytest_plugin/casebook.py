@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sentiment_models.pytest_plugin.case import CaseRunner
     from sentiment_models.pytest_plugin.preparation import Preparation
     from sentiment_models.pytest_plugin.settings import SessionSettings
-    from sentiment_models.results import CaseOutcome, SeedRun, VariantRecord
+    from sentiment_models.results import CaseOutcome, GateCheck, SeedRun, VariantRecord
 
 CHOSEN = "best_"
 """Hyper-parameters a variant chose itself (grid search): they belong to a seed's run."""
@@ -39,6 +39,7 @@ class CaseState:
     """Phase (``train``, ``evaluate``) -> pytest's outcome of it (``passed``, ...)."""
     gate_failures: list[str] = field(default_factory=list)
     gate_warnings: list[str] = field(default_factory=list)
+    gate_checks: list[GateCheck] = field(default_factory=list)
     logged: bool = False
     reported_failures: int = 0
     """Tracking failures already handed on in an outcome."""
@@ -118,6 +119,7 @@ class CaseBook:
         verdict = self.gate.check(name, self.settings.profile.name, runs)
         state = self.cases[case_id(name, seed)]
         state.gate_failures, state.gate_warnings = verdict.failures, verdict.warnings
+        state.gate_checks = verdict.checks
         return verdict.failures
 
     def gate_error(self, name: str, seed: int, error: str) -> None:
@@ -229,6 +231,7 @@ class CaseBook:
             errors=dict(runner.errors),
             gate_failures=tuple(state.gate_failures),
             gate_warnings=tuple(state.gate_warnings),
+            gate_checks=tuple(state.gate_checks),
             tracking=self.tracker.refs(state.name),
             tracking_failures=tuple(failures),
             worker=self.settings.process,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sentiment_models.errors import BenchError, render_fields
@@ -87,6 +88,11 @@ class Preparation:
         settings = self.settings
         if writes_results:
             check_results_folder(settings.results_dir)
+            summary = settings.config.report.summary_file
+            if summary:
+                check_writable_folder(
+                    Path(summary).expanduser().resolve().parent, "{report.summary_file} folder"
+                )
         gate = settings.config.gate
         if gate.gate or gate.update_baseline:
             read_baseline(settings.baseline_path)

@@ -20,6 +20,7 @@ from sentiment_models.pytest_plugin.casebook import CaseBook
 from sentiment_models.pytest_plugin.preparation import Preparation
 from sentiment_models.pytest_plugin.writer import ResultsWriter
 from sentiment_models.tracking import NullTracker, Tracker
+from sentiment_models.variants import variant_names
 
 if TYPE_CHECKING:
     from sentiment_models.gates import Gate
@@ -156,6 +157,8 @@ class ResultsSession(BenchSession):
     def __init__(self, settings: SessionSettings, tracker: Tracker | None = None) -> None:
         super().__init__(settings, tracker)
         self.writer = ResultsWriter(settings, self.preparation, self.tracker)
+        self.summary_failed = False
+        """The job summary could not be appended (the results were written)."""
 
     def announce(self) -> None:
         self.settings.notify(self.preparation.data_line())
@@ -167,9 +170,35 @@ class ResultsSession(BenchSession):
         notes = self.writer.write(self.book, interrupted)
         return notes, list(self.writer.written), self.writer.failed
 
+    def finish(self, interrupted: bool, benchmark_json: str | None = None) -> list[str]:
+        """As every role, then what a CI job shows: the job summary and the annotations."""
+        notes = super().finish(interrupted, benchmark_json)
+        return notes + self._ci(notes)
+
+    def _ci(self, notes: list[str]) -> list[str]:
+        from sentiment_models.reporting.ci import (
+            annotations,
+            append_summary,
+            job_summary,
+            summary_path,
+        )
+
+        report = self.writer.report
+        path = summary_path(self.settings.config.report.summary_file)
+        lines = annotations(report.gate_failures or {}) if report is not None else []
+        if report is None or path is None:
+            return lines
+        tracked = [note for note in notes if note.startswith("MLflow:")]
+        try:
+            append_summary(path, job_summary(report, variant_names(), tracked))
+        except OSError as error:  # the results are written; only the summary is missing
+            self.summary_failed = True
+            return [*lines, f"job summary NOT written to {path}: {error}"]
+        return [*lines, f"job summary appended to {path}"]
+
     @property
     def failed(self) -> bool:
-        return super().failed or self.writer.failed
+        return super().failed or self.writer.failed or self.summary_failed
 
 
 class WorkerSession(BenchSession):

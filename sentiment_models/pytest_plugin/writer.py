@@ -7,6 +7,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,10 +20,35 @@ if TYPE_CHECKING:
     from sentiment_models.pytest_plugin.preparation import Preparation
     from sentiment_models.pytest_plugin.settings import SessionSettings
     from sentiment_models.reporting.analysis import Analysis
-    from sentiment_models.results import SessionInfo, VariantRecord
+    from sentiment_models.reporting.ci import SessionReport
+    from sentiment_models.results import (
+        CaseOutcome,
+        GateCheck,
+        ResultsStore,
+        SessionInfo,
+        VariantRecord,
+    )
     from sentiment_models.tracking import Tracker
 
 FILES = ("comparison.md", "predictions.md", "tradeoff.png", "results.json")
+
+
+def gate_lines(checks: Sequence[GateCheck]) -> list[str]:
+    """One terminal line per gated variant: passed or failed, and per metric the smallest
+    drop its test could have detected (80% power)."""
+    by_variant: dict[str, list[GateCheck]] = {}
+    for check in checks:
+        by_variant.setdefault(check.variant, []).append(check)
+    lines = []
+    for variant, found in sorted(by_variant.items()):
+        verdict = "FAILED" if any(check.failed for check in found) else "passed"
+        could = "; ".join(
+            f"{check.metric} {check.value:.4f} vs {check.baseline:.4f}, could detect a drop "
+            f"of {check.detectable:.4f} or more"
+            for check in found
+        )
+        lines.append(f"gate {verdict} {variant}: {could}")
+    return lines
 
 
 class ResultsWriter:
@@ -35,6 +61,8 @@ class ResultsWriter:
         self.preparation = preparation
         self.tracker = tracker
         self.written: list[Path] = []
+        self.report: SessionReport | None = None
+        """What the CI job summary is made of (once the results are written)."""
         self.failed = False
         """The results or the baseline could not be written (they went to a recovery folder)."""
 
@@ -44,7 +72,7 @@ class ResultsWriter:
         from sentiment_models.reporting.render import rendered_files
         from sentiment_models.reporting.store import update_results
         from sentiment_models.reporting.tables import render_terminal, verdict_line
-        from sentiment_models.results import ResultsStore, SessionInfo
+        from sentiment_models.results import SessionInfo
 
         settings = self.settings
         records = book.records()
@@ -86,6 +114,8 @@ class ResultsWriter:
             notes.append(render_terminal(stored, order, records, analyses[-1]))
             notes.append(verdict_line(stored, order, analyses[-1]))
             self._log_summaries(records, analyses[-1])
+            self.report = self._report(stored, analyses[-1], records, outcomes)
+            notes += gate_lines(self.report.checks)
         for outcome in outcomes:
             notes += outcome.gate_warnings
         for name, errors in failed.items():
@@ -105,6 +135,30 @@ class ResultsWriter:
             notes.append("session interrupted: the tables hold the cases that finished")
         notes.append("results written: " + ", ".join(str(path) for path in self.written))
         return notes
+
+    def _report(
+        self,
+        stored: ResultsStore,
+        analysis: Analysis,
+        records: dict[str, VariantRecord],
+        outcomes: list[CaseOutcome],
+    ) -> SessionReport:
+        from sentiment_models.reporting.ci import SessionReport
+
+        settings = self.settings
+        gated = settings.config.gate.gate
+        failures: dict[str, tuple[str, ...]] = {}
+        for outcome in outcomes:
+            failures[outcome.variant] = failures.get(outcome.variant, ()) + outcome.gate_failures
+        return SessionReport(
+            stored,
+            analysis,
+            tuple(sorted(records)),
+            tuple(check for outcome in outcomes for check in outcome.gate_checks),
+            failures if gated else None,
+            str(settings.results_dir),
+            settings.profile.name,
+        )
 
     def recover(
         self,
