@@ -39,7 +39,14 @@ def test_real_server_round_trip_and_model_serving(pytester, bench_dir, server, t
     line = next(line for line in result.stdout.lines if "its console output is in" in line)
     log = Path(line.split("its console output is in ", 1)[1].split(" (shown with -v)")[0])
     assert "View run simple-seed0 at: http://127.0.0.1" in log.read_text()
-    _, cases = check_logged_session(server)
+    client, cases = check_logged_session(server)
+    link = next(line for line in result.stdout.lines if line.startswith("MLflow: open "))
+    session = client.get_run(link.rsplit("/", 1)[1])  # the session run's page in the UI
+    assert session.data.tags["bench.role"] == "session"
+    assert link == (
+        f"MLflow: open {server}/#/experiments/{session.info.experiment_id}/runs/"
+        f"{session.info.run_id}"
+    )
     model_uri = f"runs:/{cases['simple'].info.run_id}/model"
     with model_server(model_uri, server, tmp_path) as url:
         status, body = post(

@@ -255,6 +255,11 @@ class MlflowTracker:
                 f"{self.seconds - self.held:.1f} s spent tracking, {self.waited:.1f} s of it "
                 "waited for"
             )
+        if self.parent_run_id and self.experiment_id and self.uri.startswith(("http:", "https:")):
+            lines.append(
+                f"MLflow: open {mask(self.uri).rstrip('/')}/#/experiments/{self.experiment_id}"
+                f"/runs/{self.parent_run_id}"
+            )
         for model, version, value in sorted(self.versions.values()):
             lines.append(
                 f"MLflow: registered {model} version {version} ({self.primary_metric} {value:.4f})"
