@@ -326,27 +326,6 @@ def test_a_conftest_registers_a_variant_that_is_benchmarked_tracked_and_tabled(p
     assert "accuracy_ci_low" in variant_run.data.metrics
 
 
-def test_progress_shows_without_s_and_stays_out_of_the_benchmark_json(pytester, bench_dir):
-    """Output is captured (no -s) and stdout is not a terminal, as in CI: long phases still
-    print plain progress lines (the interval is set to 0 here), and --benchmark-json stays
-    pytest-benchmark's own valid JSON."""
-    pytester.makeconftest(
-        "import sentiment_models.pytest_plugin.terminal as t\nt.PLAIN_INTERVAL = 0.0\n"
-    )
-    result = pytester.runpytest_subprocess(
-        *bench_dir, "-k", "simple", "--benchmark-json", "bench.json"
-    )
-    result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(
-        ["[[]simple[]] training on 168 texts", "*[[]simple[]] test accuracy*"]
-    )
-    benchmarks = json.loads((pytester.path / "bench.json").read_text())["benchmarks"]
-    assert {b["name"] for b in benchmarks} == {
-        "test_train[simple-seed0]",
-        "test_evaluate[simple-seed0]",
-    }
-
-
 RENAMED_PHASES = """
 import pytest
 

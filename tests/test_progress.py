@@ -4,12 +4,14 @@ whatever the variant reports, and pytest's progress row intact in both."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -104,43 +106,37 @@ def test_on_a_terminal_one_live_line_under_the_row_is_redrawn_then_erased():
 SLOW_VARIANT = """
 import time
 
-import numpy as np
-
-from sentiment_models.variants import SentimentVariant, VariantDescription
+from tests.helpers import Prior
 
 
-class Slow(SentimentVariant):
+class Slow(Prior):
     name = "slow"
-    learns = True
 
     def _fit(self, texts, labels, validation=None):
         self.progress("step 1 of 2")
         time.sleep(3.5)  # a long step that reports nothing
-        self.prior = np.asarray([np.mean(labels == label) for label in self.classes_])
-
-    def _predict_proba(self, texts):
-        return np.tile(self.prior + 1e-3, (len(texts), 1))
-
-    def describe(self):
-        return VariantDescription("-", "-", "-", "Prior", "slow prior", preprocessing="none")
-
-    def save_model(self, folder):
-        (folder / "prior.txt").write_text(" ".join(map(str, self.prior)))
-
-    def load_model(self, folder):
-        self.prior = np.asarray([float(v) for v in (folder / "prior.txt").read_text().split()])
+        super()._fit(texts, labels, validation)
 
 
 def pytest_bench_variants(config):
     return {"slow": Slow}
 """
+ROOT = str(Path(__file__).resolve().parent.parent)
+"""On the subprocesses' path, for ``tests.helpers``."""
 SLOW_CASES = ("-k", "slow or vader", "--progress-every", "1")
 
 
-def test_in_a_log_a_silent_step_still_prints_a_line_every_interval(pytester, bench_dir):
+def test_in_a_log_a_silent_step_still_prints_a_line_every_interval(
+    pytester, bench_dir, monkeypatch
+):
+    """Output captured (no -s) and not a terminal, as in CI: the heartbeat speaks while the
+    variant is silent, and ``--benchmark-json`` stays pytest-benchmark's own valid JSON."""
     pytester.makeconftest(SLOW_VARIANT)
-    result = pytester.runpytest_subprocess(*bench_dir, *SLOW_CASES)
+    monkeypatch.setenv("PYTHONPATH", ROOT)
+    result = pytester.runpytest_subprocess(*bench_dir, *SLOW_CASES, "--benchmark-json=b.json")
     result.assert_outcomes(passed=4)
+    benchmarks = json.loads((pytester.path / "b.json").read_text())["benchmarks"]
+    assert len(benchmarks) == 4 and all("slow-seed0 train" not in str(b) for b in benchmarks)
     beats = re.findall(
         r"^slow-seed0 train, (\d+) s: \[slow\] step 1 of 2$", result.stdout.str(), re.M
     )
@@ -179,8 +175,9 @@ def _run_on_a_terminal(args: list[str], cwd, timeout: float = 600) -> str:
     return b"".join(chunks).decode("utf-8", errors="replace")
 
 
-def test_on_a_terminal_the_live_line_keeps_pytests_row_intact(pytester, bench_dir):
+def test_on_a_terminal_the_live_line_keeps_pytests_row_intact(pytester, bench_dir, monkeypatch):
     pytester.makeconftest(SLOW_VARIANT)
+    monkeypatch.setenv("PYTHONPATH", ROOT)
     screen = _run_on_a_terminal(
         [sys.executable, "-m", "pytest", *bench_dir, *SLOW_CASES, "-p", "no:randomly"],
         cwd=pytester.path,
@@ -199,8 +196,11 @@ def test_progress_every_below_a_second_is_refused(pytester, bench_dir, every):
     result.stderr.fnmatch_lines([f"*--progress-every {float(every)}: expected 1 or more*"])
 
 
-def test_under_xdist_the_controller_says_which_cases_run_every_interval(pytester, bench_dir):
+def test_under_xdist_the_controller_says_which_cases_run_every_interval(
+    pytester, bench_dir, monkeypatch
+):
     pytester.makeconftest(SLOW_VARIANT)
+    monkeypatch.setenv("PYTHONPATH", ROOT)
     result = pytester.runpytest_subprocess(*bench_dir, *SLOW_CASES, "-n", "2")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["sentiment-bench: running *slow-seed0 (test_train) for *"])

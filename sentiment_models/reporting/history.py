@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sentiment_models.errors import BenchError, StoreError
+from sentiment_models.errors import StoreError
 from sentiment_models.reporting.analysis import IN_DOMAIN, ordered_names, runs_on
 from sentiment_models.reporting.costs import charged_seconds
 from sentiment_models.reporting.store import RESULTS_FILE, atomic_write, parse_results
@@ -442,19 +442,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--last {args.last}: expected 1 or more")
     if not 200 <= args.resamples <= 100_000:
         parser.error(f"--resamples {args.resamples}: expected 200 to 100,000")
-    try:
-        written = build_history(
+    from sentiment_models.reporting.render import report_written
+
+    return report_written(
+        lambda: build_history(
             args.folder,
             limit=args.last,
             mlflow_uri=args.mlflow_uri,
             experiment=args.mlflow_experiment,
             resamples=args.resamples,
         )
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print("written: " + ", ".join(str(path) for path in written))
-    return 0
+    )
 
 
 if __name__ == "__main__":

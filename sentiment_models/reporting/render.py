@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,12 +72,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="+", type=Path, help="results folders (with results.json)")
     args = parser.parse_args(argv)
     for folder in args.folders:
-        try:
-            written = render_folder(folder)
-        except (BenchError, OSError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        print("written: " + ", ".join(str(path) for path in written))
+        status = report_written(lambda folder=folder: render_folder(folder))
+        if status:
+            return status
+    return 0
+
+
+def report_written(action: Callable[[], Sequence[Path]]) -> int:
+    """A command's step: print the files ``action`` wrote and return 0, or print its error
+    (a BenchError or an OSError) and return 2."""
+    try:
+        written = action()
+    except (BenchError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("written: " + ", ".join(str(path) for path in written))
     return 0
 
 
