@@ -41,6 +41,16 @@ def test_every_option_is_declared_once_with_flag_ini_help_and_type():
     assert option_for("run.profile").ini == "bench_profile"  # the ini key users already have
 
 
+def test_every_option_is_documented_in_docs_options():
+    """docs/options.md has a row for every flag, the variants' own included."""
+    from sentiment_models.variants import param_options
+
+    documented = (ROOT / "docs" / "options.md").read_text()
+    flags = [spec.flag for _, spec, _, _ in all_options()]
+    flags += [param.option.flag for param in param_options()]
+    assert [flag for flag in flags if f"| `{flag}" not in documented] == []
+
+
 def test_values_are_parsed_and_defaults_kept():
     config = build(**{"--seed": "3", "--test-size": "0.25", "--gate": True})
     assert config.split == SplitConfig(seed=3, test_size=0.25)
