@@ -72,6 +72,20 @@ def test_in_a_log_a_long_phase_prints_a_plain_line_every_interval_then_pytests_r
     assert len(output.texts) == 4
 
 
+def test_under_xdist_a_heartbeat_line_starts_its_own_line_after_pytests_dots():
+    now = [0.0]
+    lines, output = _lines(False, lambda: now[0])
+    writer = lines.config.get_terminal_writer()
+    lines.watch(lambda: "lstm-seed0 (test_train) for 31 s")  # the controller's heartbeat
+    for dots in (ROW, ROW, ROW + "."):  # pytest wrote a dot before the third line only
+        writer.width_of_current_line = len(dots)
+        now[0] += 31
+        lines.progress("")  # as a beat does: a line when one is due
+    lines.close()
+    line = "sentiment-bench: running lstm-seed0 (test_train) for 31 s\n"
+    assert output.texts == ["\n" + line, line, "\n" + line]
+
+
 def test_in_a_log_the_heartbeat_prints_while_the_variant_reports_nothing():
     now = [0.0]
     lines, output = _lines(False, lambda: now[0], tick=0.01)

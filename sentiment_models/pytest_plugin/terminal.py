@@ -67,6 +67,7 @@ class TerminalLines:
         self._started = self._last_draw = self._last_plain = clock()
         self._shown = False  # the live line is on screen
         self._plain_written = False  # plain lines broke pytest's row in this phase
+        self._row_seen = -1  # the width of pytest's row when the last plain line was written
 
     # -- what the session calls --------------------------------------------------------------
     def notice(self, line: str) -> None:
@@ -99,7 +100,7 @@ class TerminalLines:
             self._label, self._message = label, ""
             self._started = self._last_plain = self.clock()
             self._last_draw = float("-inf")
-            self._plain_written = False
+            self._plain_written, self._row_seen = False, -1
         self._start_heartbeat()
 
     def phase_finished(self) -> None:
@@ -163,9 +164,9 @@ class TerminalLines:
             return
         self._last_plain = now
         row = self.config.get_terminal_writer().width_of_current_line
-        prefix = "\n" if row and not self._plain_written else ""
+        prefix = "\n" if row and row != self._row_seen else ""  # pytest wrote since our last
         self._write(f"{prefix}{line}\n")
-        self._plain_written = True
+        self._plain_written, self._row_seen = True, row
 
     def _write(self, text: str) -> None:
         if self._out is not None and text:
