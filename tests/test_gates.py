@@ -164,6 +164,22 @@ def test_pareto_front_and_plot():
     assert render_tradeoff(ResultsStore(), []) is None
 
 
+def test_the_plot_does_not_depend_on_the_machines_speed(monkeypatch):
+    """adjustText places labels for one second by default: on a slower machine, fewer steps
+    and another plot. The plot runs a fixed number of steps: a clock that races (as on a
+    slow machine) draws the same bytes."""
+    import adjustText
+
+    points = {"a": (1.0, 0.6), "b": (1.1, 0.61), "c": (1.2, 0.6), "d": (100.0, 0.8)}
+    store = ResultsStore(
+        variants={n: make_result(n, a, seconds=t, seeds=(0, 1)) for n, (t, a) in points.items()}
+    )
+    image = render_tradeoff(store, list(points))
+    ticks = iter(range(0, 10**9, 10))  # ten seconds pass between any two looks at the clock
+    monkeypatch.setattr(adjustText, "timer", lambda: float(next(ticks)))
+    assert render_tradeoff(store, list(points)) == image
+
+
 def test_gate_bites_through_the_plugin(pytester, bench_dir):
     baseline = pytester.path / "baseline.json"
     args = [*bench_dir, "-k", "linear", "--bench-profile", "tiny", f"--baseline={baseline}"]

@@ -19,6 +19,10 @@ from sentiment_models.reporting.analysis import ordered_names
 from sentiment_models.reporting.costs import charged_seconds, source_of
 from sentiment_models.results import ResultsStore, VariantRecord
 
+LABEL_ITERATIONS = 300
+"""adjustText's iterations: a fixed number (its default is one second's worth, so the same
+results drew a different plot on a faster or busier machine)."""
+
 
 def pareto_front(points: dict[str, tuple[float, float]]) -> list[str]:
     """Names on the front of (time, accuracy): lower time and higher accuracy are better."""
@@ -108,6 +112,7 @@ def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
             ax=axes,
             expand=(1.3, 1.6),
             arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6},
+            iter_lim=LABEL_ITERATIONS,
         )
     axes.set_ylabel("test accuracy (mean ± sd over seeds)")
     axes.set_title("Trained variants: accuracy against training time")
@@ -153,6 +158,7 @@ def _inference_view(axes: Any, records: dict[str, VariantRecord], names: list[st
         ax=axes,
         expand=(1.3, 1.6),
         arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6},
+        iter_lim=LABEL_ITERATIONS,
     )
 
 
