@@ -135,3 +135,44 @@ def test_the_drop_test_holds_alpha_and_finds_the_drop_it_quotes_as_detectable():
     assert type_one <= alpha + 2 * np.sqrt(alpha * (1 - alpha) / 200), type_one
     assert 0.01 < planted < 0.1
     assert power >= 0.8 - 2 * np.sqrt(0.8 * 0.2 / 200), (planted, power)
+
+
+@pytest.mark.integration  # a subprocess: the measurement script on a tiny store
+def test_the_statistics_measurement_script_prints_its_table(tmp_path):
+    """``bench/measure_statistics.py`` on a store the test writes (two variants, three seeds
+    of per-item predictions): one row per procedure and drop, and the coverage row."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sentiment_models.reporting.store import update_results
+    from sentiment_models.results import SessionInfo
+    from tests.helpers import make_result
+
+    records = {name: make_result(name, 0.7, seeds=(0, 1, 2)) for name in ("a", "b")}
+    update_results(tmp_path, records, SessionInfo("now"), lambda store: {})
+    script = Path(__file__).resolve().parent.parent / "bench" / "measure_statistics.py"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            str(tmp_path),
+            "--replicates",
+            "6",
+            "--resamples",
+            "200",
+            "--variants",
+            "a",
+            "--drops",
+            "0.05",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "| a " in line]
+    assert len(rows) == 7  # 3 type-I, 3 power, 1 coverage
+    power = [row for row in rows if "power at a drop of 0.05: gate" in row]
+    assert power and "| 6 " in power[0]
