@@ -140,8 +140,11 @@ def snapshot_of(
         ok = [run for run in record.runs if run.status == "ok"] or list(record.runs)
         if not ok:
             continue
-        means = {m: sum(run.test.get(m) or 0.0 for run in ok) / len(ok) for m in METRICS}
-        scores = {metric: Score(mean) for metric, mean in means.items()}
+        scores = {}
+        for metric in METRICS:  # a metric a run did not measure is left out, never taken as 0
+            values = [value for run in ok if (value := run.test.get(metric)) is not None]
+            if values:
+                scores[metric] = Score(sum(values) / len(values))
         found = runs_on(record, IN_DOMAIN)
         if not isinstance(found, str):
             estimates, _ = compare({name: found[0]}, resamples=resamples)
