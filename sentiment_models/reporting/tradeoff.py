@@ -70,7 +70,6 @@ def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     import matplotlib.ticker
-    from adjustText import adjust_text
 
     charged = {name: charged_seconds(records[name], records) for name in names}
     trained = [
@@ -107,13 +106,7 @@ def render_tradeoff(store: ResultsStore, order: Iterable[str]) -> bytes | None:
             + ("\n* a deployment variant, charged its source's training" if derived else "")
         )
         axes.legend(loc="lower right", fontsize=8)
-        adjust_text(
-            labels,
-            ax=axes,
-            expand=(1.3, 1.6),
-            arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6},
-            iter_lim=LABEL_ITERATIONS,
-        )
+        _place_labels(labels, axes)
     axes.set_ylabel("test accuracy (mean ± sd over seeds)")
     axes.set_title("Trained variants: accuracy against training time")
     axes.grid(True, alpha=0.3)
@@ -138,7 +131,6 @@ def _inference_view(axes: Any, records: dict[str, VariantRecord], names: list[st
     """Test accuracy against inference throughput, every variant with a measured evaluate
     phase; the front: no other variant both faster and more accurate."""
     import matplotlib.ticker
-    from adjustText import adjust_text
 
     points = {name: point for name in names if (point := _inference(records[name])) is not None}
     if not points:
@@ -153,6 +145,13 @@ def _inference_view(axes: Any, records: dict[str, VariantRecord], names: list[st
     axes.set_title("Every variant: accuracy against inference speed")
     axes.legend(loc="lower left", fontsize=8)
     axes.grid(True, alpha=0.3)
+    _place_labels(labels, axes)
+
+
+def _place_labels(labels: list[Any], axes: Any) -> None:
+    """Move the labels apart (adjustText, a fixed number of steps) with a line to each point."""
+    from adjustText import adjust_text
+
     adjust_text(
         labels,
         ax=axes,
