@@ -72,7 +72,6 @@ def between(low: int, high: int, why: str) -> Check:
 SEED_LIMIT = 2**32 - 1
 """The largest seed numpy's and scikit-learn's random states accept."""
 SEED_WHY = "the largest seed numpy and scikit-learn accept"
-MAX_RESAMPLES = 100_000
 
 
 def fraction(value: float) -> str | None:
@@ -514,14 +513,6 @@ class ReportConfig:
         "differences above it are reported as ties.",
         metavar="ALPHA",
         check=fraction,
-    )
-    bootstrap_resamples: int = option(
-        2000,
-        "--bootstrap-resamples",
-        "resamples of the bootstrap over test items and seeds (confidence intervals, ranks, "
-        "paired tests, the gate); from 200 to 100,000.",
-        metavar="N",
-        check=between(200, MAX_RESAMPLES, "more only makes the tables take minutes"),
     )
 
     summary_file: str | None = option(

@@ -211,7 +211,8 @@ class VariantRecord:
 
     def merged(self, newer: VariantRecord) -> VariantRecord:
         """``newer``'s runs replace those of the same seed; the other stored seeds are kept
-        when they were made on the same data, profile and parameters."""
+        when they were made on the same data, profile and parameters, and the training uses
+        the seed (one that ignores it is trained once: its newest run is the record)."""
         same = (
             self.data.dataset_digest == newer.data.dataset_digest
             and self.data.test_digest == newer.data.test_digest
@@ -220,7 +221,7 @@ class VariantRecord:
             and self.classes == newer.classes
             and self.off_profile == newer.off_profile
         )
-        if not same:
+        if not same or not newer.description.uses_seed:
             return newer
         fresh = {run.seed for run in newer.runs}
         runs = sorted([*newer.runs, *(r for r in self.runs if r.seed not in fresh)], key=_seed)

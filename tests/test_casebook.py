@@ -70,3 +70,16 @@ def test_outcomes_made_on_other_data_are_refused_and_said(tmp_path, tiny_rows):
 def test_a_variant_that_does_not_train_is_one_case(tmp_path, tiny_rows, seeds):
     settings = settings_for(tmp_path, tiny_rows, seeds)
     assert settings.cases_of(["vader", "prior"]) == [("vader", 0), ("prior", 0), ("prior", 1)]
+
+
+def test_a_variant_whose_training_ignores_the_seed_is_one_case(tmp_path, tiny_rows):
+    from sentiment_models.variants import variant_class
+
+    assert variant_class("simple").uses_seed is False  # TF-IDF, GaussianNB, fixed folds
+    settings = settings_for(tmp_path, tiny_rows, "0,1,2")
+    assert settings.cases_of(["simple", "linear"]) == [
+        ("simple", 0),
+        ("linear", 0),
+        ("linear", 1),
+        ("linear", 2),
+    ]

@@ -135,7 +135,7 @@ def test_a_gated_run_writes_the_job_summary_and_annotates_its_failure(
     weakened.stdout.re_match_lines(
         [
             r"^::error title=accuracy gate%3A linear::linear: macro_recall 0\.\d+ vs baseline "
-            r"0\.\d+ \(drop \+0\.\d+; one-sided p .*a significant drop"
+            r"0\.\d+ \(drop \+0\.\d+ ± 0\.\d+; one-sided p .*a drop significantly larger"
         ]
     )
     weakened.stdout.fnmatch_lines(["gate FAILED linear: *could detect a drop of 0.* or more*"])

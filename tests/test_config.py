@@ -77,7 +77,6 @@ def test_values_are_parsed_and_defaults_kept():
         ("--mlflow-experiment", " ", "--mlflow-experiment ' ': expected a non-empty value"),
         ("--gate-alpha", "inf", "--gate-alpha inf: expected a finite number"),
         ("--threads", "0", "--threads 0: expected 1 or more"),
-        ("--bootstrap-resamples", "10", "--bootstrap-resamples 10: expected 200 to 100,000"),
         ("--shard", "3/2", "--shard 3/2: expected 1 <= K <= N"),
         ("--max-text-chars", "0", "--max-text-chars 0: expected 1 or more"),
         ("--seed", "4294967296", "--seed 4294967296: expected 0 to 4,294,967,295 (the largest"),
@@ -85,11 +84,6 @@ def test_values_are_parsed_and_defaults_kept():
             "--seeds",
             "0,4294967296",
             "--seeds 0,4294967296: expected seeds of at most 4,294,967,295",
-        ),
-        (
-            "--bootstrap-resamples",
-            "1000000",
-            "--bootstrap-resamples 1000000: expected 200 to 100,000",
         ),
         (
             "--eval-dataset",

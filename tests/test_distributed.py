@@ -418,3 +418,53 @@ def test_results_made_with_other_package_versions_are_not_merged(pytester, bench
         ]
     )
     assert not (pytester.path / "results" / "results.json").exists()
+
+
+SLOW_SEEDS = """
+import time
+
+from tests.helpers import Prior
+
+
+class Slow(Prior):
+    name = "slow"
+
+    def _fit(self, texts, labels, validation=None):
+        time.sleep(1.5)
+        super()._fit(texts, labels, validation)
+
+
+def pytest_bench_variants(config):
+    return {"slow": Slow}
+"""
+
+
+def test_cores_a_finished_worker_leaves_go_to_the_worker_still_running():
+    from sentiment_models.pytest_plugin.cores import share
+
+    assert share(1, given=False, up=None) == 1  # nothing recorded: unchanged
+    assert share(1, given=False, up=1) == runtime.usable_cores()
+    assert share(1, given=True, up=1) == 1  # --threads given: the user's count stays
+    assert share(4, given=False, up=2) == max(4, runtime.usable_cores() // 2)  # never fewer
+
+
+@pytest.mark.skipif(runtime.usable_cores() < 2, reason="needs 2 usable cores to share")
+def test_under_xdist_the_last_worker_widens_its_threads_when_the_other_is_done(
+    pytester, bench_dir, monkeypatch
+):
+    """Two workers, one core each: vader (one short case) on one, three seeds of a slow
+    variant on the other. Once vader's worker is down, the slow variant's later seeds train
+    with both cores, and the table's Threads row says so."""
+    pytester.makeconftest(SLOW_SEEDS)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent.parent))
+    args = (*bench_dir, "-k", "slow or vader", "--seeds", "0,1,2", "-n", "2")
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(passed=8)
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    threads = [run["execution"]["threads"] for run in stored["variants"]["slow"]["runs"]]
+    assert threads[0] == 1 and threads[-1] == 2, threads
+    assert not list((pytester.path / ".cache" / "sentiment-bench" / "workers").glob("*.json"))
+    fixed = pytester.runpytest_subprocess(*args, "--threads", "1")
+    fixed.assert_outcomes(passed=8)
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    assert {run["execution"]["threads"] for run in stored["variants"]["slow"]["runs"]} == {1}

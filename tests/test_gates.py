@@ -59,11 +59,14 @@ def baseline(tmp_path):
 
 
 def test_a_significant_drop_beyond_the_smallest_effect_fails_with_its_p_value(baseline):
-    verdict = Gate(baseline, alpha=0.01, min_effect=0.005).check("lstm", "quick", _runs(0.60))
+    # 300 items, seeds that disagree on a quarter of them, 3 baseline seeds (2 degrees of
+    # freedom): a drop of 35 points is needed for p < 0.01
+    verdict = Gate(baseline, alpha=0.01, min_effect=0.005).check("lstm", "quick", _runs(0.40))
     (failure,) = [f for f in verdict.failures if "accuracy" in f.split(":")[1]]
-    assert failure.startswith("lstm: accuracy 0.6000 vs baseline 0.7500 (drop +0.1500")
-    assert "one-sided p < 0.0001, paired bootstrap over the test items and seeds" in failure
-    assert "a significant drop (alpha 0.01) larger than 0.005" in failure
+    assert failure.startswith("lstm: accuracy 0.4000 vs baseline 0.7500 (drop +0.3500 ± 0.0")
+    assert "one-sided p of a drop beyond 0.005 = 0.00" in failure
+    assert "t test over the test items and seeds" in failure
+    assert "a drop significantly larger than 0.005 (alpha 0.01; quick profile" in failure
 
 
 def test_noise_passes_with_a_warning_and_improvements_pass_silently(baseline):
@@ -81,7 +84,10 @@ def test_noise_passes_with_a_warning_and_improvements_pass_silently(baseline):
 def test_a_significant_drop_smaller_than_the_smallest_effect_passes(baseline):
     verdict = Gate(baseline, alpha=0.5, min_effect=0.2).check("lstm", "quick", _runs(0.60))
     assert verdict.failures == []
-    assert any("within --gate-min-effect 0.2" in warning for warning in verdict.warnings)
+    assert any(
+        "drop +0.1500" in warning and "not significantly beyond --gate-min-effect 0.2" in warning
+        for warning in verdict.warnings
+    )
 
 
 def test_missing_or_old_or_foreign_baselines_say_how_to_rebuild(baseline, tmp_path):
@@ -204,8 +210,9 @@ def test_gate_bites_through_the_plugin(pytester, bench_dir):
     weakened.stdout.fnmatch_lines(
         [
             "*_ test_evaluate[[]linear-seed0[]] _*",
-            "*linear: macro_recall 0.* vs baseline 0.* (drop +0.*; one-sided p * paired bootstrap*"
-            "a significant drop (alpha 0.01) larger than 0.005*",
+            "*linear: macro_recall 0.* vs baseline 0.* (drop +0.* ± 0.*; one-sided p of a drop "
+            "beyond 0.005 = 0.0*t test over the test items and seeds*a drop significantly larger "
+            "than 0.005 (alpha 0.01; tiny profile*",
         ]
     )
     comparison = (pytester.path / "results" / "comparison.md").read_text()

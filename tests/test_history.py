@@ -60,7 +60,7 @@ def repo(tmp_path):
 
 
 def test_history_marks_significant_changes_and_breaks_only(repo):
-    snapshots = git_snapshots(repo / "results", None, resamples=400)
+    snapshots = git_snapshots(repo / "results", None)
     assert [s.subject for s in snapshots] == [
         "other test items",
         "broken | store",
@@ -81,7 +81,7 @@ def test_history_marks_significant_changes_and_breaks_only(repo):
 
 def test_history_adds_the_working_tree_when_it_differs_and_limits_commits(repo):
     _store(repo / "results", 0.77, test_digest="o" * 64)
-    snapshots = git_snapshots(repo / "results", 2, resamples=400)
+    snapshots = git_snapshots(repo / "results", 2)
     assert next(s.label for s in snapshots) == "uncommitted" and len(snapshots) == 3
 
 
@@ -89,7 +89,7 @@ def test_history_adds_the_working_tree_when_it_differs_and_limits_commits(repo):
 def test_history_command_writes_both_files_and_refuses_a_folder_outside_git(repo, tmp_path):
     command = [sys.executable, "-m", "sentiment_models.reporting.history"]
     done = subprocess.run(
-        [*command, str(repo / "results"), "--resamples", "200"],
+        [*command, str(repo / "results")],
         capture_output=True,
         text=True,
         timeout=300,

@@ -32,14 +32,16 @@ def test_expected_seconds_come_from_the_stored_runs_times_the_seeds_to_run(tmp_p
     settings = SessionSettings(config, tmp_path, variant_params={})
     assert expected_seconds(settings) == {}  # no store yet: every length unknown
     stored = {
-        "simple": make_result("simple", 0.6, seconds=10.0, seeds=(0, 1)),
+        "linear": make_result("linear", 0.6, seconds=10.0, seeds=(0, 1)),
+        "simple": make_result("simple", 0.6, seconds=10.0),
         "vader": make_result("vader", 0.45, seconds=0.5),
         "gone": make_result("gone", 0.5),  # no longer registered: left out
     }
     update_results(settings.results_dir, stored, SessionInfo("now"), lambda store: {})
     expected = expected_seconds(settings)
-    assert set(expected) == {"simple", "vader"}
-    assert expected["simple"] == pytest.approx((10.0 + 1.5) * 3)  # the full profile's 3 seeds
+    assert set(expected) == {"linear", "simple", "vader"}
+    assert expected["linear"] == pytest.approx((10.0 + 1.5) * 3)  # the full profile's 3 seeds
+    assert expected["simple"] == pytest.approx(10.0 + 1.5)  # ignores the seed: one case
     assert expected["vader"] == pytest.approx(0.5 + 1.5)  # does not train: one case
 
 

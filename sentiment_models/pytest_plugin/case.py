@@ -9,6 +9,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,9 @@ class CaseRunner:
         (a variant that cannot describe itself fails that phase, not the session)."""
         self.errors: dict[str, str] = {}
         self.started_ms = int(time.time() * 1000)
+        self.threads: int | None = None
+        """The threads this process had when the train phase began (``cores`` may widen
+        them between phases)."""
 
     @property
     def test_rows(self) -> int:
@@ -75,6 +79,9 @@ class CaseRunner:
     def train(self, benchmark: Any) -> TrainResult:
         """Fit the variant exactly once under ``benchmark``; score it on the training split."""
         benchmark.group = "train"
+        from sentiment_models.runtime import current
+
+        self.threads = current().threads
         with _PhaseGuard(self.errors, "train"):
             result = self._train(benchmark)
         benchmark.extra_info.update({"variant": self.name, "seed": self.seed, **to_json(result)})
@@ -154,7 +161,7 @@ class CaseRunner:
         transfer = {}
         for check in model_checks():  # untimed: after the test split's timed predictions
             transfer.update(check.run(variant, context))
-        self.description = variant.describe()
+        self.description = replace(variant.describe(), uses_seed=variant.uses_seed)
         self.hyperparameters = variant.hyperparameters()
         shutil.rmtree(self.model_dir, ignore_errors=True)
         variant.save(self.model_dir)

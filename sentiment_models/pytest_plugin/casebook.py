@@ -184,7 +184,7 @@ class CaseBook:
             chosen={k: v for k, v in runner.hyperparameters.items() if k.startswith(CHOSEN)},
             execution=Execution(
                 device=runner.variant.device,
-                threads=self.settings.threads,
+                threads=runner.threads or self.settings.threads,
                 worker=self.settings.process,
                 host=platform.node(),
             ),

@@ -7,6 +7,7 @@ worker died (its running case fails; every finished case is kept)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,8 @@ class ResultsCollector:
         self.paths_as_given: pytest.MonkeyPatch | None = None
         self.running: dict[str, tuple[str, float]] = {}
         """Node id -> (case and phase, when it started) of the cases workers are running."""
+        self.local_up: set[str] = set()
+        """The workers up on this machine, sharing its cores (``cores``)."""
 
     def _write(self, line: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -101,6 +104,15 @@ class ResultsCollector:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[WORKER_INPUT] = self.key
         node.workerinput[WORKERS_HERE] = _workers_on_host(self.config, node.gateway.spec)
+        if not _remote(node.gateway.spec):
+            self.local_up.add(node.gateway.id)
+            self._record_cores()
+
+    def _record_cores(self) -> None:
+        from sentiment_models.pytest_plugin.cores import record_running
+
+        with contextlib.suppress(OSError):  # unwritten, the workers keep their size
+            record_running(self.session.settings.rootdir, self.key, len(self.local_up))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_setupnodes(self, config: pytest.Config, specs: list[Any]) -> None:
@@ -124,6 +136,10 @@ class ResultsCollector:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.paths_as_given is not None:
             self.paths_as_given.undo()
+        if self.local_up or self.distributed:
+            from sentiment_models.pytest_plugin.cores import forget
+
+            forget(self.session.settings.rootdir, self.key)
 
     @pytest.hookimpl(optionalhook=True, tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
@@ -171,6 +187,9 @@ class ResultsCollector:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        if node.gateway.id in self.local_up:  # its cores go to the workers still running
+            self.local_up.discard(node.gateway.id)
+            self._record_cores()
         if error:
             self.session.book.worker_died(node.gateway.id, str(error))
 

@@ -186,6 +186,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if lines is not None:
         case, phase = case_of(item), phase_of(item)
         lines.phase_started(f"{case_id(*case)} {phase}" if case and phase else None)
+    if hasattr(item.config, "workerinput") and case_of(item) is not None:
+        from sentiment_models.pytest_plugin.cores import widen
+
+        settings = item.config.stash[SESSION_KEY].settings
+        run = settings.config.run
+        widen(
+            settings.rootdir,
+            item.config.stash[RUN_KEY],
+            settings.threads,
+            given=run.threads is not None,
+            device=run.device,
+        )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

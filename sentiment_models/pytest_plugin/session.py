@@ -143,7 +143,6 @@ class BenchSession:
             path,
             alpha=gate.gate_alpha,
             min_effect=gate.gate_min_effect,
-            resamples=self.settings.config.report.bootstrap_resamples,
             floors=read_floors(self.settings.rootdir / "pyproject.toml"),
             earlier=baseline_history(path, gate.gate_history) if gate.gate_history else (),
         )

@@ -97,13 +97,19 @@ class SessionSettings:
         return (self.profile.sample_size if given is None else given) or None
 
     def cases_of(self, names: Sequence[str]) -> list[tuple[str, int]]:
-        """``(variant, seed)`` of every case: a variant that does not train runs once (on
-        the first seed), unless the data is re-split per seed."""
+        """``(variant, seed)`` of every case: a variant that does not train, or whose
+        training ignores the seed, runs once (on the first seed), unless the data is
+        re-split per seed."""
         per_seed = self.config.split.split_per_seed
+
+        def seeded(name: str) -> bool:
+            found = variant_class(name)
+            return per_seed or (found.learns and found.uses_seed)
+
         return [
             (name, seed)
             for name in names
-            for seed in (self.seeds if per_seed or variant_class(name).learns else self.seeds[:1])
+            for seed in (self.seeds if seeded(name) else self.seeds[:1])
         ]
 
     def in_shard(self, name: str) -> bool:

@@ -1,6 +1,6 @@
 """The statistics of a results store, per evaluation set: each variant's estimates over its
-seeds (with bootstrap intervals) and the paired comparison of the variants that were tested
-on the same items. The tables, the terminal line and the plot read it; nothing else
+seeds (with intervals over test items and seeds) and the paired comparison of the variants
+that were tested on the same items. The tables, the terminal line and the plot read it; nothing else
 computes statistics."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from sentiment_models.results import ResultsStore, SeedRun, VariantRecord, decode_items
 from sentiment_models.statistics import Comparison, Estimate, Runs, compare
+from sentiment_models.variants.base import DEPLOYMENT
 
 IN_DOMAIN = "test"
 """The key of the in-domain test split among the evaluation sets."""
@@ -37,7 +38,6 @@ class SetAnalysis:
 class Analysis:
     sets: dict[str, SetAnalysis]
     alpha: float
-    resamples: int
 
     @property
     def test(self) -> SetAnalysis:
@@ -48,22 +48,17 @@ class Analysis:
         return found.estimates.get(metric, {}).get(variant) if found else None
 
 
-def analyse(
-    store: ResultsStore, order: Iterable[str], *, alpha: float = 0.05, resamples: int = 2000
-) -> Analysis:
+def analyse(store: ResultsStore, order: Iterable[str], *, alpha: float = 0.05) -> Analysis:
     """Analyse the in-domain test split and every transfer set of the stored records."""
     records = store.variants
     names = ordered_names(records, order)
     transfer_sets = sorted({key for name in names for key in records[name].data.transfer})
-    sets = {
-        key: _analyse_set(key, records, names, alpha, resamples)
-        for key in (IN_DOMAIN, *transfer_sets)
-    }
-    return Analysis(sets, alpha, resamples)
+    sets = {key: _analyse_set(key, records, names, alpha) for key in (IN_DOMAIN, *transfer_sets)}
+    return Analysis(sets, alpha)
 
 
 def _analyse_set(
-    key: str, records: dict[str, VariantRecord], names: list[str], alpha: float, resamples: int
+    key: str, records: dict[str, VariantRecord], names: list[str], alpha: float
 ) -> SetAnalysis:
     runs: dict[str, Runs] = {}
     digests: dict[str, str] = {}
@@ -82,9 +77,14 @@ def _analyse_set(
     paired = {name: item for name, item in runs.items() if digests[name] == common}
     for name in runs.keys() - paired.keys():
         excluded[name] = "tested on other items (another split or dataset)"
-    estimates, comparison = compare(paired, alpha=alpha, resamples=resamples)
+    derived = {
+        name: source
+        for name in paired
+        if (source := records[name].description.extra.get(DEPLOYMENT)) in paired
+    }
+    estimates, comparison = compare(paired, alpha=alpha, derived=derived)
     for name in runs.keys() - paired.keys():  # their own intervals, no pairing
-        alone, _ = compare({name: runs[name]}, alpha=alpha, resamples=resamples)
+        alone, _ = compare({name: runs[name]}, alpha=alpha)
         for metric, values in alone.items():
             estimates[metric].update(values)
     return SetAnalysis(key, estimates, comparison, excluded)
@@ -104,7 +104,9 @@ def runs_on(record: VariantRecord, key: str) -> tuple[Runs, str] | str:
         return "no per-item predictions stored (a record of an older format)"
     labels = decode_items(record.items[digest])
     rows = [decode_items(text) for text in predicted]
-    return Runs.of(rows, labels, len(record.classes)), digest
+    seed_free = not (record.description.trained and record.description.uses_seed)
+    seeds = [run.seed for run in chosen]
+    return Runs.of(rows, labels, len(record.classes), seeds, fixed=seed_free), digest
 
 
 def _predicted(run: SeedRun, key: str) -> str:

@@ -132,9 +132,7 @@ def _git(folder: Path, *args: str) -> str:
     return done.stdout
 
 
-def snapshot_of(
-    store: ResultsStore, label: str, date: str, subject: str, resamples: int
-) -> Snapshot:
+def snapshot_of(store: ResultsStore, label: str, date: str, subject: str) -> Snapshot:
     points = {}
     for name, record in store.variants.items():
         ok = [run for run in record.runs if run.status == "ok"] or list(record.runs)
@@ -147,7 +145,7 @@ def snapshot_of(
                 scores[metric] = Score(sum(values) / len(values))
         found = runs_on(record, IN_DOMAIN)
         if not isinstance(found, str):
-            estimates, _ = compare({name: found[0]}, resamples=resamples)
+            estimates, _ = compare({name: found[0]})
             scores = {
                 metric: Score(
                     estimates[metric][name].mean,
@@ -166,27 +164,27 @@ def snapshot_of(
     return Snapshot(label, date, subject, points)
 
 
-def git_snapshots(folder: Path, limit: int | None, resamples: int) -> list[Snapshot]:
+def git_snapshots(folder: Path, limit: int | None) -> list[Snapshot]:
     """One snapshot per commit of ``folder/results.json`` (newest first), then the working
     tree's file when it differs from the last commit's."""
     path = folder / RESULTS_FILE
     versions = git_versions(path, limit)
     snapshots = []
     if path.is_file() and path.read_text() != versions[0].text:
-        snapshots.append(_parsed(path.read_text(), "uncommitted", "", "working tree", resamples))
+        snapshots.append(_parsed(path.read_text(), "uncommitted", "", "working tree"))
     for version in versions:
         snapshots.append(
-            _parsed(version.text, version.commit[:7], version.date[:10], version.subject, resamples)
+            _parsed(version.text, version.commit[:7], version.date[:10], version.subject)
         )
     return snapshots
 
 
-def _parsed(text: str, label: str, date: str, subject: str, resamples: int) -> Snapshot:
+def _parsed(text: str, label: str, date: str, subject: str) -> Snapshot:
     try:
         store = parse_results(json.loads(text), f"{RESULTS_FILE} at {label}")
     except (StoreError, ValueError) as error:
         return Snapshot(label, date, subject, problem=f"not read: {error}")
-    return snapshot_of(store, label, date or store.session.date[:10], subject, resamples)
+    return snapshot_of(store, label, date or store.session.date[:10], subject)
 
 
 def mlflow_snapshots(uri: str, experiment: str) -> list[Snapshot]:
@@ -389,10 +387,9 @@ def build_history(
     limit: int | None = None,
     mlflow_uri: str | None = None,
     experiment: str = "sentiment-bench",
-    resamples: int = 2000,
 ) -> list[Path]:
     """Write ``history.md`` and ``history.png`` into ``folder``; returns the files written."""
-    snapshots = git_snapshots(folder, limit, resamples)
+    snapshots = git_snapshots(folder, limit)
     if mlflow_uri:
         snapshots += mlflow_snapshots(mlflow_uri, experiment)
     order = variant_names()
@@ -433,18 +430,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="NAME",
         help="the experiment with --mlflow-uri (default: sentiment-bench)",
     )
-    parser.add_argument(
-        "--resamples",
-        type=int,
-        default=2000,
-        metavar="N",
-        help="bootstrap resamples per interval (default: 2000)",
-    )
     args = parser.parse_args(argv)
     if args.last is not None and args.last < 1:
         parser.error(f"--last {args.last}: expected 1 or more")
-    if not 200 <= args.resamples <= 100_000:
-        parser.error(f"--resamples {args.resamples}: expected 200 to 100,000")
     from sentiment_models.reporting.render import report_written
 
     return report_written(
@@ -453,7 +441,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             limit=args.last,
             mlflow_uri=args.mlflow_uri,
             experiment=args.mlflow_experiment,
-            resamples=args.resamples,
         )
     )
 

@@ -39,9 +39,7 @@ def rendered_files(
     """Every file rendered from a results store (by name), and the analysis behind them: the
     one rendering used by a session, a re-render and a merge of shards."""
     settings = settings or ReportConfig()
-    analysis = analyse(
-        store, order, alpha=settings.compare_alpha, resamples=settings.bootstrap_resamples
-    )
+    analysis = analyse(store, order, alpha=settings.compare_alpha)
     files = {
         "comparison.md": render_comparison(store, order, extra_rows, analysis),
         "predictions.md": render_predictions(store, order),

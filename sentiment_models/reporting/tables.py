@@ -12,7 +12,7 @@ from tabulate import tabulate
 
 from sentiment_models.reporting.analysis import IN_DOMAIN, Analysis, analyse, ordered_names
 from sentiment_models.results import Execution, ResultsStore, SeedRun, VariantRecord
-from sentiment_models.statistics import Comparison, Estimate
+from sentiment_models.statistics import Comparison, Estimate, PairTest
 from sentiment_models.variants.base import DEPLOYMENT
 
 Cell = Callable[[VariantRecord], str]
@@ -132,7 +132,7 @@ FACT_ROWS: tuple[Row, ...] = (
     ("Device", lambda r: _execution(r, lambda run: run.device)),
     ("Threads", lambda r: _execution(r, lambda run: str(run.threads))),
     ("Process (host)", lambda r: _execution(r, lambda run: f"{run.worker} ({run.host or '?'})")),
-    ("Seeds", text(lambda r: ", ".join(map(str, r.seeds)))),
+    ("Seeds", text(lambda r: _seeds(r))),
     ("Profile", text(lambda r: r.profile + _off_profile(r))),
     ("Dataset (digest)", _dataset),
     ("Train / validation / test rows", _split),
@@ -166,20 +166,27 @@ def score_rows(analysis: Analysis) -> list[Row]:
         comparison = analysis.test.comparison
         if comparison is None or record.variant not in comparison.ranks:
             return "-"
-        _, low, high = comparison.ranks[record.variant]
+        low, high = comparison.ranks[record.variant]
         mark = " (best)" if record.variant == comparison.best else ""
-        mark = " (tied with best)" if record.variant in comparison.tied else mark
+        mark = " (not distinguishable from the best)" if record.variant in comparison.tied else mark
         return (f"{low}" if low == high else f"{low}-{high}") + mark
 
     rows: list[Row] = [
         ("Accuracy (test)", shown("accuracy")),
         ("Macro recall (test)", shown("macro_recall")),
-        ("Rank by accuracy (95% interval)", rank),
+        ("Rank by accuracy (possible ranks, from the tests)", rank),
     ]
     for name in analysis.sets:
         if name != IN_DOMAIN:
             rows.append((f"Macro recall ({name}, out of domain)", shown("macro_recall", name)))
     return rows
+
+
+def _seeds(record: VariantRecord) -> str:
+    shown = ", ".join(map(str, record.seeds))
+    if record.description.trained and not record.description.uses_seed:
+        return f"{shown} (its training ignores the seed: trained once)"
+    return shown
 
 
 def training_cost_rows(records: Mapping[str, VariantRecord]) -> list[Row]:
@@ -238,7 +245,7 @@ def deployment_row(analysis: Analysis, records: Mapping[str, VariantRecord]) -> 
         if mine is not None and theirs is not None:
             change = f"accuracy {100 * (mine.mean - theirs.mean):+.2f} pt"
             if test is not None:
-                change += f" ({test.test} p {_p(test.p_value)})"
+                change += f" ({TEST_NAMES.get(test.test, test.test)} p {_p(test.p_value)})"
         speeds = [
             [run.evaluate.throughput for run in r.runs if run.evaluate.throughput]
             for r in (record, records[source])
@@ -333,61 +340,112 @@ def render_differences(analysis: Analysis) -> list[str]:
             "",
             *excluded,
         ]
-    parts += [
-        verdict_text(comparison),
-        "",
-        "Paired tests on the same test items: accuracy by the exact McNemar test (for every seed pairing; the largest "
-        "p-value is kept, so a difference counts only when every seed shows it), macro recall "
-        "by a paired bootstrap over the test items and the seeds (the observed difference "
-        f"over its bootstrap standard error, {comparison.resamples:,} resamples, normal "
-        "approximation). p-values are Holm-adjusted within each metric; a difference is called "
-        f"real when its adjusted p-value is below {comparison.alpha:g}.",
-        "",
-    ]
+    parts += [verdict_text(comparison), "", *_method_text(comparison), ""]
     rows = []
+    conditional: set[str] = set()
     for test in comparison.pairs:
         if test.metric != "accuracy":
             continue
         recall = comparison.pair(test.first, test.second, "macro_recall")
+        conditional.update(test.conditional)
         rows.append(
             [
-                f"{test.first} vs {test.second}",
-                f"{test.difference:+.4f}",
-                _p(test.p_value),
-                _p(test.p_holm),
-                "real" if test.significant(comparison.alpha) else "tie",
-                f"{recall.difference:+.4f}" if recall else "-",
-                _p(recall.p_holm) if recall else "-",
-                ("real" if recall.significant(comparison.alpha) else "tie") if recall else "-",
+                f"{test.first} vs {test.second}" + ("*" if test.conditional else ""),
+                *_pair_cells(test, comparison.alpha),
+                *(_pair_cells(recall, comparison.alpha) if recall else ["-"] * 5),
             ]
         )
     header = [
         "Pair",
-        "Δ accuracy",
-        "McNemar p",
+        "Δ accuracy ± se",
+        "Test",
         "Holm p",
-        "Accuracy",
-        "Δ macro recall",
-        "Bootstrap Holm p",
-        "Macro recall",
+        "Accuracy verdict",
+        "Detectable",
+        "Δ macro recall ± se",
+        "Test ",
+        "Holm p ",
+        "Macro recall verdict",
+        "Detectable ",
     ]
     parts += [tabulate(rows, headers=header, tablefmt="github", disable_numparse=True), ""]
+    if conditional:
+        parts += [
+            f"\\* One run of {', '.join(sorted(conditional))}: that training's randomness is "
+            "not measured, so the test covers the test items only (run more `--seeds`).",
+            "",
+        ]
     return parts + excluded
 
 
+TEST_NAMES = {
+    "paired t (items and seeds)": "t",
+    "seed-matched paired t": "t, seed-matched",
+    "McNemar exact (one fitted model a side)": "McNemar",
+}
+
+
+def _pair_cells(test: PairTest, alpha: float) -> list[str]:
+    winner = test.winner(alpha)
+    return [
+        f"{test.difference:+.4f} ± {test.error:.4f}",
+        TEST_NAMES.get(test.test, test.test),
+        _p(test.p_holm),
+        f"{winner} better" if winner else "inconclusive",
+        f"{test.detectable:.4f}",
+    ]
+
+
+def _method_text(comparison: Comparison) -> list[str]:
+    """How the pairs were tested, the family, and what the tests could not have seen."""
+    detectable = {
+        metric: sorted(t.detectable for t in comparison.pairs if t.metric == metric)
+        for metric in ("accuracy", "macro_recall")
+    }
+    seen = "; ".join(
+        f"{metric.replace('_', ' ')} {values[0]:.4f} to {values[-1]:.4f} (median "
+        f"{statistics.median(values):.4f})"
+        for metric, values in detectable.items()
+        if values
+    )
+    pairs = comparison.family // 2
+    return [
+        "Each pair is tested on the same test items, on the difference of the seed means: "
+        "**t** is a t test whose standard error counts both the test items and the training "
+        "seeds (a variant's seed spread estimated from its runs, Satterthwaite's degrees of "
+        "freedom); **t, seed-matched** pairs a derived variant with its source seed by seed "
+        "(each int8 model is quantised from the same seed's fine-tuned model); **McNemar** "
+        "(exact) is kept where each side is one fitted model. "
+        f"**One multiplicity family**: the {comparison.family} tests of this table ({pairs} "
+        f"pairs x accuracy and macro recall), Holm-adjusted at {comparison.alpha:g}. A verdict "
+        "names the better variant only when its adjusted p is below that; otherwise it is "
+        "**inconclusive**, which does not mean equal: **Detectable** is the smallest true "
+        "difference the test would find with 80% power at the family's strictest level "
+        f"({comparison.alpha:g} / {comparison.family}); smaller differences could not have been "
+        f"seen. Detectable here: {seen}. These intervals and tests cover the test items and "
+        "the training seeds for this one split of the data; see docs/statistics.md for the "
+        "method and its measured error rates.",
+    ]
+
+
 def verdict_text(comparison: Comparison) -> str:
-    """Best variant, its ties, and the rank intervals, in one sentence."""
+    """Best variant, the variants the tests cannot tell from it, and the possible ranks."""
     best = comparison.best
     tied = ", ".join(comparison.tied)
+    order = sorted(comparison.ranks.items(), key=lambda i: (i[1], -comparison.estimates[i[0]].mean))
     ranks = "; ".join(
-        f"{name} {low}" + ("" if low == high else f"-{high}")
-        for name, (_, low, high) in sorted(comparison.ranks.items(), key=lambda i: i[1][0])
+        f"{name} {low}" + ("" if low == high else f"-{high}") for name, (low, high) in order
     )
-    ties = f"statistically tied with it: {tied}" if tied else "no other variant is tied with it"
+    ties = (
+        f"the tests cannot tell it from: {tied}"
+        if tied
+        else "every other variant is significantly worse"
+    )
     return (
         f"Best by mean test accuracy: **{best}** "
-        f"({comparison.estimates[best].show()}); {ties} (McNemar, Holm-adjusted p ≥ "
-        f"{comparison.alpha:g}). Rank intervals (95%): {ranks}."
+        f"({comparison.estimates[best].show()}); {ties} (Holm-adjusted p ≥ "
+        f"{comparison.alpha:g} is inconclusive). Possible ranks by accuracy (1 + the variants "
+        f"significantly better, to n - those significantly worse): {ranks}."
     )
 
 
@@ -423,7 +481,7 @@ def render_transfer(analysis: Analysis, names: list[str]) -> list[str]:
             elif comparison is not None and best is not None:
                 test = comparison.pair(best, name, "macro_recall")
                 if test is not None and not test.significant(comparison.alpha):
-                    mark = " (tie)"
+                    mark = " (inconclusive)"
             cells.append(found.show(3) + mark)
         rows.append(cells)
     header = ["Variant", *[("in-domain test" if key == IN_DOMAIN else key) for key in sets]]
@@ -431,9 +489,10 @@ def render_transfer(analysis: Analysis, names: list[str]) -> list[str]:
         "## Transfer: macro recall on every evaluation set",
         "",
         "Each trained model on the in-domain test split and on every `--eval-dataset` (labels "
-        "aligned by name). Mean ± standard deviation over seeds [95% bootstrap interval]; "
-        "**best** per set, (tie) where the paired bootstrap (Holm) cannot tell a variant from "
-        "it. A ranking from one domain is not the whole truth.",
+        "aligned by name). Mean ± standard deviation over seeds [95% interval over the test "
+        "items and seeds]; **best** per set, (inconclusive) where the paired test (Holm, "
+        "within the set) cannot tell a variant from it. A ranking from one domain is not the "
+        "whole truth.",
         "",
         tabulate(rows, headers=header, tablefmt="github", disable_numparse=True),
         "",
@@ -497,9 +556,11 @@ def _notes(store: ResultsStore, analysis: Analysis) -> list[str]:
         notes.append(f"Texts cut to {limit:,} characters on load (--max-text-chars): {count:,}.")
     notes.append(
         "Test scores are the mean over the variant's seeds ± their standard deviation (none "
-        "for a single seed) [95% bootstrap interval over the test items and the seeds, "
-        f"{analysis.resamples:,} resamples]. Columns are in registry order, not ranked: see "
-        '"Which differences are real". Macro recall is TweetEval\'s official metric.'
+        "for a single seed) [95% interval of that mean over the test items and the training "
+        "seeds, for this one split; t with Satterthwaite's degrees of freedom]; * marks one "
+        "run of a seed-dependent training, whose interval covers the test items only. Columns "
+        'are in registry order, not ranked: see "Which differences are real". Macro recall '
+        "is TweetEval's official metric."
     )
     return [*notes, ""]
 

@@ -40,6 +40,8 @@ class VariantDescription:
     optimisation: str = "-"
     preprocessing: str = "-"
     extra: dict[str, str] = field(default_factory=dict)
+    uses_seed: bool = True
+    """False when the training gives the same model whatever the seed: it runs once."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,9 @@ class SentimentVariant(ABC):
     default_params: ClassVar[Mapping[str, Any]] = {}
     learns: ClassVar[bool] = True
     """False for pretrained models and lexicons: ``fit`` only loads and maps labels."""
+    uses_seed: ClassVar[bool] = True
+    """False when ``fit`` gives the same model whatever the seed (a deterministic search):
+    the bench trains it once, on the first seed, and the tables say so."""
     derived_from: ClassVar[str | None] = None
     """For a deployment variant (e.g. a quantised model), the variant whose trained model it
     transforms: the tables compare the two, and workers run them together."""

@@ -22,6 +22,7 @@ class SimpleVariant(SklearnSearchVariant):
     """TF-IDF (at most ``max_features`` terms, densified as float32) + GaussianNB."""
 
     name = "simple"
+    uses_seed = False  # TF-IDF, GaussianNB and CV folds of a fixed seed: no randomness
     default_params: ClassVar[dict[str, Any]] = {
         "max_features": 2500,
         "ngram_max": 1,

@@ -24,6 +24,10 @@ MODEL_FILE = "model.skops"
 VOCABULARY_FILE = "vocabularies.json"
 
 
+FIXED_FOLDS_SEED = 0
+"""The cross-validation folds' seed of a variant whose training ignores the seed."""
+
+
 class SklearnSearchVariant(SentimentVariant):
     """A text Pipeline tuned by ``GridSearchCV``; subclasses build the Pipeline and the grid.
 
@@ -70,7 +74,12 @@ class SklearnSearchVariant(SentimentVariant):
 
         cleaned = self.preprocessor.fit().transform(texts)
         grid = self.param_grid()
-        folds = StratifiedKFold(self.params["cv_folds"], shuffle=True, random_state=self.seed)
+        # a variant that ignores the seed draws its folds with a fixed one (seed 0's folds)
+        folds = StratifiedKFold(
+            self.params["cv_folds"],
+            shuffle=True,
+            random_state=self.seed if self.uses_seed else FIXED_FOLDS_SEED,
+        )
         pipeline = self.build_pipeline()
         with tempfile.TemporaryDirectory(prefix=f"{self.name}-cache-") as cache:
             if all(key.startswith(f"{pipeline.steps[-1][0]}__") for key in grid):
