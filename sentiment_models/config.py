@@ -324,7 +324,8 @@ class RunConfig:
         None,
         "--seeds",
         "the variants' seeds (initialisation, shuffling, CV folds): each variant runs once per "
-        "seed, e.g. 0,1,2 (default: the profile's; variants that do not train run once).",
+        "seed, e.g. 0,1,2 (default: the profile's; variants that do not train, or whose "
+        "training ignores the seed, run once).",
         metavar="S1,S2,...",
         check=seed_list,
         separator=",",
@@ -416,21 +417,22 @@ class GateConfig:
         False,
         "--gate",
         "fail an evaluate case whose accuracy or macro recall dropped below its baseline by "
-        "more than --gate-min-effect with a one-sided paired p-value under --gate-alpha, or "
-        "fell below a floor in pyproject.toml.",
+        "significantly more than --gate-min-effect (one-sided paired p-value under "
+        "--gate-alpha), or fell below a floor in pyproject.toml.",
     )
     gate_alpha: float = option(
         0.01,
         "--gate-alpha",
-        "significance level of the gate's one-sided paired test (bootstrap over the same test "
-        "items and the seeds) against the baseline.",
+        "significance level of the gate's one-sided paired t test (over the same test items "
+        "and the seeds) against the baseline.",
         metavar="ALPHA",
         check=fraction,
     )
     gate_min_effect: float = option(
         0.005,
         "--gate-min-effect",
-        "smallest drop (absolute, e.g. 0.005 = half a point) that can fail the gate.",
+        "smallest drop that counts (absolute, e.g. 0.005 = half a point): the gate fails a "
+        "drop only when it is significantly larger than this.",
         metavar="DROP",
         check=lambda value: None if 0 <= value < 1 else "expected a drop between 0 and 1",
     )
@@ -510,7 +512,7 @@ class ReportConfig:
         0.05,
         "--compare-alpha",
         "family-wise error rate of the paired tests between variants (Holm-corrected): "
-        "differences above it are reported as ties.",
+        "a pair with a larger adjusted p-value is inconclusive.",
         metavar="ALPHA",
         check=fraction,
     )

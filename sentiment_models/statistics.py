@@ -289,10 +289,6 @@ def _combine(
     )
     seed_terms = [(c * spread.between, spread.df) for spread, c in used]
     variance = max(own, 0.0) + sum(term for term, _ in seed_terms)
-    # never below the item-by-seed noise the runs show (c W): seeds whose scores agree
-    # more closely than their items do must not make the error vanish
-    noise_floor = sum(c * spread.within(weight) for spread, c in used)
-    variance = max(variance, noise_floor)
     # for the degrees of freedom, each V at its plausible upper end (a V small by chance
     # would otherwise raise them exactly when the error is underestimated)
     seed_terms = [(term * _upper_factor(df), df) for term, df in seed_terms]

@@ -64,6 +64,20 @@ def predicted_with(accuracy: float, seed: int = 0, n_items: int = ITEMS) -> np.n
     return predicted
 
 
+def make_seeds_result(name, accuracy, seeds=(0, 1, 2), step=0.01, **kwargs):
+    """``make_result`` with its seeds ``step`` apart around ``accuracy`` (real seeds never
+    score the same to the item while erring on other items)."""
+    from sentiment_models.results import combine_seeds
+
+    middle = (len(seeds) - 1) / 2
+    return combine_seeds(
+        [
+            make_result(name, accuracy + step * (index - middle), seeds=(seed,), **kwargs)
+            for index, seed in enumerate(seeds)
+        ]
+    )
+
+
 def make_result(
     name,
     accuracy,

@@ -14,7 +14,15 @@ from sentiment_models.profiles import PROFILES, get_profile, profile_params
 from sentiment_models.reporting.tradeoff import pareto_front, render_tradeoff
 from sentiment_models.results import EvaluateResult, ResultsStore, Timing, encode_items
 from sentiment_models.variants import variant_class, variant_names
-from tests.helpers import CLASSES, ITEMS, item_labels, make_result, predicted_with, scores
+from tests.helpers import (
+    CLASSES,
+    ITEMS,
+    item_labels,
+    make_result,
+    make_seeds_result,
+    predicted_with,
+    scores,
+)
 
 
 def _split(n_items: int = ITEMS) -> DatasetSplits:
@@ -47,8 +55,8 @@ def _runs(accuracy: float, seeds=(0,), split=None) -> dict:
 
 
 def _baseline_record(accuracy: float, seeds=(0, 1, 2)):
-    record = make_result("lstm", accuracy, seeds=seeds, test_digest=_split().test.digest)
-    return record
+    """The baseline's runs: each seed a point apart around ``accuracy``."""
+    return make_seeds_result("lstm", accuracy, seeds=seeds, test_digest=_split().test.digest)
 
 
 @pytest.fixture
@@ -291,7 +299,7 @@ def test_a_variant_that_failed_its_gate_keeps_its_previous_baseline(tmp_path):
     assert lines[1] == (
         "baseline of lstm not updated: seed 0: gate failed: accuracy; its previous baseline is kept"
     )
-    assert read_baseline(path)["quick"]["lstm"]["seeds"]["0"]["accuracy"] == pytest.approx(0.75)
+    assert read_baseline(path)["quick"]["lstm"]["seeds"]["1"]["accuracy"] == pytest.approx(0.75)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from sentiment_models.reporting.store import atomic_write, read_results, update_
 from sentiment_models.reporting.tables import render_comparison, render_predictions, render_terminal
 from sentiment_models.results import ResultsStore, SessionInfo, encode_items, from_json, to_json
 from tests.helpers import make_result as record
-from tests.helpers import predicted_with
+from tests.helpers import make_seeds_result, predicted_with
 
 ORDER = ["simple", "linear"]
 
@@ -216,11 +216,26 @@ def test_a_training_that_ignores_the_seed_replaces_every_stored_seed_and_says_so
     assert "0 (its training ignores the seed: trained once)" in seeds
 
 
+def test_seeds_that_predicted_alike_are_pointed_out():
+    from dataclasses import replace
+
+    alike = record("lstm", 0.7, seeds=(0, 1))
+    alike = replace(
+        alike, runs=tuple(replace(run, predicted=alike.runs[0].predicted) for run in alike.runs)
+    )
+    text = render_comparison(
+        store_of(alike, record("linear", 0.7, seeds=(0, 1))), ["lstm", "linear"]
+    )
+    (note,) = [line for line in text.splitlines() if line.startswith("Seeds that changed nothing")]
+    assert note.startswith("Seeds that changed nothing: lstm predicted every test item alike")
+    assert "`uses_seed = False`" in note
+
+
 def test_differences_section_ties_close_variants_and_separates_far_ones():
     store = store_of(
-        record("simple", 0.60, seeds=(0, 1, 2)),
-        record("linear", 0.80, seeds=(0, 1, 2)),
-        record("lstm", 0.79, seeds=(0, 1, 2)),
+        make_seeds_result("simple", 0.60),
+        make_seeds_result("linear", 0.80),
+        make_seeds_result("lstm", 0.79),
     )
     text = render_comparison(store, ["simple", "linear", "lstm"])
     assert "Best by mean test accuracy: **linear**" in text
@@ -236,7 +251,7 @@ def test_differences_section_ties_close_variants_and_separates_far_ones():
     assert "1-2 (not distinguishable from the best)" in rank and "(best)" in rank
     assert "| 3 " in rank
     accuracy = next(line for line in text.splitlines() if line.startswith("| Accuracy (test)"))
-    assert "0.8000 ± 0.0000 [" in accuracy
+    assert "0.8000 ± 0.0100 [" in accuracy
 
 
 def test_transfer_matrix_has_every_evaluation_set():

@@ -67,9 +67,9 @@ def job_summary(report: SessionReport, order: Iterable[str], tracking: Sequence[
         lines += [verdict_text(comparison), ""]
     if gated:
         lines += [
-            "Gate: a variant fails for a drop larger than the smallest effect with a one-sided "
-            "paired p-value under alpha; *detects* is the smallest drop it would find with 80% "
-            "power.",
+            "Gate: a variant fails for a drop significantly larger than the smallest effect "
+            "(one-sided paired t test over the test items and seeds, p under alpha); *detects* "
+            "is the smallest drop it would find with 80% power.",
             "",
         ]
     lines += [f"- {line}" for line in tracking]

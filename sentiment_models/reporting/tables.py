@@ -507,6 +507,21 @@ def _p(value: float) -> str:
     return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
 
 
+def seed_blind(records: Mapping[str, VariantRecord]) -> list[str]:
+    """Variants trained per seed whose seeds (two or more) predicted every test item alike:
+    their training probably ignores the seed."""
+    return [
+        name
+        for name, record in records.items()
+        if record.description.trained
+        and record.description.uses_seed
+        and len(record.runs) > 1
+        and all(run.predicted for run in record.runs)
+        and len({run.predicted for run in record.runs}) == 1
+        and len({run.test_digest for run in record.runs}) == 1
+    ]
+
+
 def _notes(store: ResultsStore, analysis: Analysis) -> list[str]:
     records = store.variants
     session = store.session
@@ -554,6 +569,14 @@ def _notes(store: ResultsStore, analysis: Analysis) -> list[str]:
     }
     for limit, count in sorted(truncated, key=str):
         notes.append(f"Texts cut to {limit:,} characters on load (--max-text-chars): {count:,}.")
+    same = seed_blind(records)
+    if same:
+        notes.append(
+            "Seeds that changed nothing: "
+            + ", ".join(same)
+            + " predicted every test item alike on every seed; if a variant's training "
+            "ignores the seed, declare `uses_seed = False` on its class and it trains once."
+        )
     notes.append(
         "Test scores are the mean over the variant's seeds ± their standard deviation (none "
         "for a single seed) [95% interval of that mean over the test items and the training "
