@@ -128,7 +128,12 @@ def test_predictions_do_not_depend_on_threads_or_workers(stored_runs):
     variant, seed and prediction that differs, not only the first."""
     differences = []
     per_worker = runtime.default_threads(2)
-    expected_threads = {"one thread": {1}, "two threads": {2}, "two workers": {per_worker}}
+    # under -n 2 a worker left alone widens to the freed cores (pytest_plugin/cores.py)
+    allowed = {
+        "one thread": {1},
+        "two threads": {2},
+        "two workers": {per_worker, runtime.usable_cores()},
+    }
     for name in variant_names():
         predictions = {
             layout: _predictions(stored["variants"][name]) for layout, stored in stored_runs.items()
@@ -148,6 +153,6 @@ def test_predictions_do_not_depend_on_threads_or_workers(stored_runs):
             layout: {run["execution"]["threads"] for run in stored["variants"][name]["runs"]}
             for layout, stored in stored_runs.items()
         }
-        if threads != expected_threads:
-            differences.append(f"{name}: threads {threads}, expected {expected_threads}")
+        if any(not used or not used <= allowed[layout] for layout, used in threads.items()):
+            differences.append(f"{name}: threads {threads}, allowed {allowed}")
     assert not differences, "\n".join(differences)
