@@ -338,6 +338,23 @@ class RunConfig:
         metavar="N",
         check=at_least(0),
     )
+    behaviour_tests: tuple[str, ...] = option(
+        ("all",),
+        "--behaviour-tests",
+        "the behaviour tests run on every trained model after its evaluate phase: names or "
+        "glob patterns, comma separated, e.g. 'negated-*,typos' ('all'; 'none' skips the "
+        "suite). The tests and their format: docs/behaviour.md.",
+        metavar="NAME,...",
+        separator=",",
+    )
+    behaviour_suites: tuple[str, ...] = option(
+        (),
+        "--behaviour-suite",
+        "a TOML file of more behaviour tests, added to the built-in suite (repeatable; "
+        "format and an example: docs/behaviour.md).",
+        metavar="PATH",
+        check=lambda items: next(filter(None, map(not_blank, items)), None),
+    )
     threads: int | None = option(
         None,
         "--threads",

@@ -21,13 +21,14 @@ import numpy as np
 from sentiment_models.errors import StoreError, read_json
 from sentiment_models.reporting.store import atomic_write, held_lock
 from sentiment_models.results import (
+    BehaviourResult,
     EvaluateResult,
     GateCheck,
     VariantRecord,
     class_indices,
     decode_items,
 )
-from sentiment_models.statistics import Runs, drop_test
+from sentiment_models.statistics import Runs, drop_test, holm
 
 if TYPE_CHECKING:
     from sentiment_models.data import DatasetSplits
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 GATED_METRICS = ("accuracy", "macro_recall")
 FLOORS_TABLE = "tool.sentiment-bench.floors"
 BASELINE_FORMAT = 2
+BEHAVIOUR_CHECK = "behaviour:"
+"""The metric name of a gate check on a behaviour test: this prefix and the test's name."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class Gate:
                     f"paired; {rebuild}"
                 )
                 entry = None
+        if entry is not None:
+            self._behaviour(variant, entry, results, verdict, rebuild, _seed_free(variant))
         for metric in self.metrics:
             values = [result.test.get(metric) for result in results]
             if any(value is None or not math.isfinite(value) for value in values):
@@ -165,6 +170,72 @@ class Gate:
                 f"gate passed {variant} with a drop{against}: {test.describe()}: {why}; it "
                 f"could detect a drop of {detectable:.4f} or more (80% power)"
             )
+
+    def _behaviour(
+        self,
+        variant: str,
+        entry: Mapping[str, Any],
+        results: list[EvaluateResult],
+        verdict: Verdict,
+        rebuild: str,
+        fixed: bool,
+    ) -> None:
+        """Each behaviour test's failure rate against the baseline's: a one-sided paired
+        test of a rise beyond the smallest effect, Holm-corrected over the variant's tests."""
+        tests: dict[str, list[BehaviourResult]] = {}
+        for result in results:
+            for name, found in result.behaviour.items():
+                tests.setdefault(name, []).append(found)
+        if not tests:
+            return
+        stored = entry.get("behaviour")
+        if not isinstance(stored, dict):
+            verdict.warnings.append(
+                f"{variant}: its baseline holds no behaviour results, so the behaviour tests "
+                f"were not gated; {rebuild}"
+            )
+            return
+        raw, ungated = [], []
+        for name, found in tests.items():
+            base = stored.get(name)
+            digests = {result.digest for result in found}
+            if not isinstance(base, dict) or {base.get("digest")} != digests:
+                ungated.append(name)
+                continue
+            try:
+                old = _pass_runs(list(base["seeds"].values()), fixed)
+                new = _pass_runs([result.failed for result in found], fixed)
+                raw.append((name, drop_test(new, old, "accuracy", self.min_effect)))
+            except (KeyError, ValueError, TypeError, AttributeError, zlib.error, binascii.Error):
+                ungated.append(name)
+        if ungated:
+            verdict.warnings.append(
+                f"{variant}: behaviour tests not gated (not in the baseline, or their items "
+                f"changed since): {', '.join(sorted(ungated))}; {rebuild}"
+            )
+        adjusted = holm([test.p_value for _, test in raw])
+        strictest = self.alpha / max(len(raw), 1)
+        for (name, test), p_value in zip(raw, adjusted, strict=True):
+            failed = p_value < self.alpha
+            verdict.checks.append(
+                GateCheck(
+                    variant,
+                    f"{BEHAVIOUR_CHECK}{name}",
+                    test.value,
+                    test.baseline,
+                    p_value,
+                    test.detectable(strictest),
+                    failed,
+                )
+            )
+            if failed:
+                verdict.failures.append(
+                    f"{variant}: behaviour test {name}: failure rate {1 - test.value:.4f} vs "
+                    f"baseline {1 - test.baseline:.4f} (rise {test.drop:+.4f} ± "
+                    f"{test.error:.4f}; one-sided p of a rise beyond {self.min_effect:g} "
+                    f"{p_value:.4g}, Holm over the variant's {len(raw)} behaviour tests): a "
+                    f"rise significantly larger than {self.min_effect:g} (alpha {self.alpha:g})"
+                )
 
     def best_entry(
         self, profile: str, variant: str, metric: str, entry: Mapping[str, Any]
@@ -266,6 +337,27 @@ def _runs(splits: DatasetSplits, results: list[EvaluateResult], fixed: bool = Fa
     labels = class_indices(splits.test.labels, splits.classes)
     predicted = [decode_items(r.predicted) for r in results]
     return Runs.of(predicted, labels, len(splits.classes), fixed=fixed)
+
+
+def _pass_runs(failed: list[str], fixed: bool) -> Runs:
+    """Seeds' per-item failures (``encode_items``) as runs whose correct items passed."""
+    passed = [1 - decode_items(text).astype(np.int16) for text in failed]
+    return Runs.of(passed, np.ones(len(passed[0]), dtype=np.int16), 2, fixed=fixed)
+
+
+def behaviour_summary(checks: list[GateCheck]) -> str:
+    """The gate's behaviour checks of one variant in a few words."""
+    found = [check for check in checks if check.metric.startswith(BEHAVIOUR_CHECK)]
+    if not found:
+        return ""
+    failed = [check.metric.removeprefix(BEHAVIOUR_CHECK) for check in found if check.failed]
+    said = f"failed {', '.join(failed)}" if failed else "no significant rise"
+    low = min(check.detectable for check in found)
+    high = max(check.detectable for check in found)
+    return (
+        f"behaviour ({len(found)} tests): {said}, could detect failure-rate rises of "
+        f"{low:.3f} to {high:.3f} or more"
+    )
 
 
 def _seed_free(variant: str) -> bool:
@@ -403,6 +495,19 @@ def _baseline_entry(record: VariantRecord, provenance: Mapping[str, Any] | None)
             for run in runs
         },
     }
+    tests = {name for run in runs for name in run.behaviour}
+    if tests:
+        entry["behaviour"] = {
+            name: {
+                "digest": next(run.behaviour[name].digest for run in runs if name in run.behaviour),
+                "seeds": {
+                    str(run.seed): run.behaviour[name].failed
+                    for run in runs
+                    if name in run.behaviour
+                },
+            }
+            for name in sorted(tests)
+        }
     if provenance:
         entry.update(provenance)
     return entry

@@ -94,7 +94,33 @@ class EvaluateResult:
     predicted: str = ""
     """Predicted class index per test item (``encode_items``)."""
     transfer: Mapping[str, Transfer] = field(default_factory=dict)
+    behaviour: Mapping[str, BehaviourResult] = field(default_factory=dict)
+    check_seconds: Mapping[str, float] = field(default_factory=dict)
+    """Seconds each per-model check took (untimed by pytest-benchmark)."""
     proba: np.ndarray | None = field(default=None, metadata=NOT_STORED, compare=False)
+
+
+@dataclass(frozen=True)
+class BehaviourResult:
+    """A trained model on one behaviour test (``sentiment_models.behaviour``)."""
+
+    title: str
+    kind: str
+    capability: str
+    digest: str
+    """The test's items and expectations (``BehaviourTest.digest``): equal digests, same test."""
+    items: int
+    failures: int
+    failed: str = ""
+    """1 per failing item, 0 per passing one (``encode_items``), for paired tests."""
+    examples: tuple[str, ...] = ()
+    """The first failing items, described."""
+    every_failure: tuple[str, ...] = field(default=(), metadata=NOT_STORED, compare=False)
+    """Every failing item (the tracking artifact)."""
+
+    @property
+    def rate(self) -> float:
+        return self.failures / self.items if self.items else 0.0
 
 
 # -- a case ------------------------------------------------------------------------------------
@@ -162,6 +188,8 @@ class SeedRun:
     """Predicted class index per test item (``encode_items``; "" for records of format 1)."""
     predictions: tuple[PhrasePrediction, ...] = ()
     transfer: Mapping[str, Transfer] = field(default_factory=dict)
+    behaviour: Mapping[str, BehaviourResult] = field(default_factory=dict)
+    check_seconds: Mapping[str, float] = field(default_factory=dict)
     chosen: Mapping[str, Any] = field(default_factory=dict)
     """What this seed's model chose itself (e.g. ``best_C`` of a grid search)."""
     execution: Execution | None = field(default=None, metadata=OMIT_NONE)

@@ -572,29 +572,8 @@ def compare(
     found = {metric: {name: estimate(runs[name], metric) for name in names} for metric in METRICS}
     if len(names) < 2:
         return found, None
-    raw = []
-    for metric in METRICS:
-        for i, first in enumerate(names):
-            for second in names[i + 1 :]:
-                spread, p, test = pair_test(first, second, runs, metric, derived=derived)
-                raw.append((first, second, metric, spread, p, test))
-    adjusted = holm([item[4] for item in raw])
-    strictest = alpha / len(raw)
-    pairs = tuple(
-        PairTest(
-            first,
-            second,
-            metric,
-            spread.value,
-            p,
-            p_holm,
-            test,
-            error=spread.error,
-            detectable=spread.detectable(strictest),
-            conditional=spread.conditional,
-        )
-        for (first, second, metric, spread, p, test), p_holm in zip(raw, adjusted, strict=True)
-    )
+    family = pair_family({metric: runs for metric in METRICS}, derived=derived, alpha=alpha)
+    pairs = tuple(test for tests in family.values() for test in tests)
     best = max(names, key=lambda name: found["accuracy"][name].mean)
     tied = tuple(
         name
@@ -612,6 +591,45 @@ def compare(
         alpha=alpha,
     )
     return found, comparison
+
+
+def pair_family(
+    groups: Mapping[str, Mapping[str, Runs]],
+    *,
+    derived: Mapping[str, str] | None = None,
+    alpha: float | None = None,
+) -> dict[str, list[PairTest]]:
+    """Every pair of variants within each group, tested on the group's metric (a group is
+    named by its metric: ``accuracy`` or ``macro_recall``; any other name, e.g. a behaviour
+    test's, is a pass rate scored as accuracy), all in one Holm family. With ``alpha``, each
+    test also gives the smallest difference it detects at the family's strictest level."""
+    raw = []
+    for group, runs in groups.items():
+        metric = group if group in METRICS else "accuracy"
+        names = list(runs)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                spread, p, test = pair_test(first, second, runs, metric, derived=derived)
+                raw.append((group, first, second, metric, spread, p, test))
+    adjusted = holm([item[5] for item in raw])
+    strictest = None if alpha is None else alpha / max(len(raw), 1)
+    family: dict[str, list[PairTest]] = {group: [] for group in groups}
+    for (group, first, second, metric, spread, p, test), p_holm in zip(raw, adjusted, strict=True):
+        family[group].append(
+            PairTest(
+                first,
+                second,
+                metric,
+                spread.value,
+                p,
+                p_holm,
+                test,
+                error=spread.error,
+                detectable=0.0 if strictest is None else spread.detectable(strictest),
+                conditional=spread.conditional,
+            )
+        )
+    return family
 
 
 def _find(pairs: Sequence[PairTest], a: str, b: str, metric: str) -> PairTest | None:

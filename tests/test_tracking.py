@@ -146,6 +146,13 @@ def check_logged_session(uri):
             "transfer-twitter-entity",
         }
         assert "transfer_twitter-entity_accuracy" in run.data.metrics
+        rate = run.data.metrics["behaviour_negated-positive_failure_rate"]
+        logged = json.loads(
+            Path(client.download_artifacts(run.info.run_id, "behaviour_failures.json")).read_text()
+        )
+        assert logged["negated-positive"]["failure_rate"] == pytest.approx(rate)
+        assert len(logged["negated-positive"]["failures"]) == round(rate * 200)
+        assert run.data.metrics["check_seconds_behaviour"] >= 0
         assert len(contexts["training"].digest) == 32
         table = pd.read_csv(client.download_artifacts(run.info.run_id, "cv_results.csv"))
         scores = client.get_metric_history(run.info.run_id, "cv_mean_test_score")

@@ -2,7 +2,8 @@
 beside the test split's scores. Each kind of check is one module with one class that follows
 :class:`ModelCheck`, and one entry in ``MODEL_CHECKS``; the case runner runs every entry, so a
 new kind of check changes neither the runner nor the session. ``evaluation_sets`` (the
-out-of-domain sets of ``--eval-dataset``) is the first."""
+out-of-domain sets of ``--eval-dataset``) and ``behaviour`` (the behaviour suite of
+``--behaviour-tests``) are built in."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from sentiment_models.registry import Registry
 if TYPE_CHECKING:
     import numpy as np
 
+    from sentiment_models.behaviour import Suite
     from sentiment_models.data import DatasetSplits
-    from sentiment_models.results import Transfer
+    from sentiment_models.results import BehaviourResult, Transfer
     from sentiment_models.variants import SentimentVariant
 
 
@@ -29,6 +31,8 @@ class CheckContext:
     progress: Callable[[str], None]
     class_indices: Callable[[SentimentVariant, np.ndarray], np.ndarray]
     """Each item's predicted class (an index into the split's classes) from probabilities."""
+    behaviour: Suite | None = None
+    """The behaviour tests of the session (``--behaviour-tests``)."""
 
 
 class ModelCheck(Protocol):
@@ -36,13 +40,19 @@ class ModelCheck(Protocol):
 
     name: ClassVar[str]
 
-    def run(self, variant: SentimentVariant, context: CheckContext) -> Mapping[str, Transfer]:
-        """Score ``variant``; returns results by the name of the set they were made on."""
+    def run(
+        self, variant: SentimentVariant, context: CheckContext
+    ) -> Mapping[str, Transfer | BehaviourResult]:
+        """Score ``variant``; returns results by name: a ``Transfer`` per evaluation set, a
+        ``BehaviourResult`` per behaviour test (the runner files each by its type)."""
 
 
 MODEL_CHECKS: Registry[type[ModelCheck]] = Registry(
     "model check",
-    {"evaluation-sets": "sentiment_models.checks.evaluation_sets:EvaluationSets"},
+    {
+        "evaluation-sets": "sentiment_models.checks.evaluation_sets:EvaluationSets",
+        "behaviour": "sentiment_models.checks.behaviour:BehaviourSuite",
+    },
     entry_points="sentiment_bench.model_checks",
 )
 """Every kind of check, imported when a case is evaluated; more come from the entry-point

@@ -15,15 +15,18 @@ from typing import Any
 
 import numpy as np
 
+from sentiment_models.behaviour import Suite
 from sentiment_models.checks import CheckContext, model_checks
 from sentiment_models.data import DatasetSplits
 from sentiment_models.data.splits import subsample
 from sentiment_models.metrics import score
 from sentiment_models.results import (
+    BehaviourResult,
     EvaluateResult,
     PhrasePrediction,
     Timing,
     TrainResult,
+    Transfer,
     class_indices,
     encode_items,
     to_json,
@@ -48,6 +51,7 @@ class CaseRunner:
         train_score_rows: int,
         phrases: Sequence[str],
         model_dir: Path,
+        behaviour: Suite | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
         self.name = name
@@ -56,6 +60,7 @@ class CaseRunner:
         self.splits = splits
         self.train_score_rows = train_score_rows
         self.phrases = list(phrases)
+        self.behaviour = behaviour
         self.model_dir = model_dir
         self.progress = progress or self._print
         self.variant: SentimentVariant | None = None
@@ -157,10 +162,7 @@ class CaseRunner:
         proba = _timed(benchmark, variant.predict_proba, test.texts)
         seconds = time.perf_counter() - started
         metrics = score(test.labels, proba, variant.classes_)
-        context = CheckContext(self.splits, self._tell, self._class_indices)
-        transfer = {}
-        for check in model_checks():  # untimed: after the test split's timed predictions
-            transfer.update(check.run(variant, context))
+        transfer, behaviour, check_seconds = self._checks(variant)
         self.description = replace(variant.describe(), uses_seed=variant.uses_seed)
         self.hyperparameters = variant.hyperparameters()
         shutil.rmtree(self.model_dir, ignore_errors=True)
@@ -173,10 +175,40 @@ class CaseRunner:
             predictions=self._phrase_predictions(variant),
             predicted=encode_items(self._class_indices(variant, proba)),
             transfer=transfer,
+            behaviour=behaviour,
+            check_seconds=check_seconds,
             proba=proba,
         )
         self._tell(f"test accuracy {metrics.accuracy:.4f}, macro recall {metrics.macro_recall:.4f}")
         return self.evaluate_result
+
+    def _checks(
+        self, variant: SentimentVariant
+    ) -> tuple[dict[str, Transfer], dict[str, BehaviourResult], dict[str, float]]:
+        """Every per-model check, untimed (after the test split's timed predictions): its
+        results filed by type, and the seconds each took."""
+        context = CheckContext(self.splits, self._tell, self._class_indices, self.behaviour)
+        transfer, behaviour, seconds = {}, {}, {}
+        for check in model_checks():
+            started = time.perf_counter()
+            for name, result in check.run(variant, context).items():
+                if isinstance(result, BehaviourResult):
+                    behaviour[name] = result
+                elif isinstance(result, Transfer):
+                    transfer[name] = result
+                else:
+                    raise TypeError(
+                        f"model check {check.name!r} returned {type(result).__name__} for "
+                        f"{name!r}; expected Transfer or BehaviourResult"
+                    )
+            seconds[check.name] = round(time.perf_counter() - started, 3)
+        if behaviour:
+            worst = max(behaviour.items(), key=lambda pair: pair[1].rate)
+            self._tell(
+                f"behaviour: {len(behaviour)} tests in {seconds.get('behaviour', 0):.1f} s, "
+                f"worst {worst[0]} ({worst[1].rate:.0%} failing)"
+            )
+        return transfer, behaviour, seconds
 
     def _class_indices(self, variant: SentimentVariant, proba: np.ndarray) -> np.ndarray:
         """Each item's predicted class as an index into the split's classes."""

@@ -93,6 +93,7 @@ class CaseBook:
                 splits=self.preparation.splits_for(seed),
                 train_score_rows=settings.config.run.train_score_rows,
                 phrases=settings.phrases,
+                behaviour=settings.behaviour,
                 model_dir=self._model_dir(key),
                 progress=settings.progress,
             )
@@ -181,6 +182,8 @@ class CaseBook:
             predicted=evaluated.predicted,
             predictions=evaluated.predictions,
             transfer=evaluated.transfer,
+            behaviour=evaluated.behaviour,
+            check_seconds=evaluated.check_seconds,
             chosen={k: v for k, v in runner.hyperparameters.items() if k.startswith(CHOSEN)},
             execution=Execution(
                 device=runner.variant.device,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sentiment_models.behaviour.suite import load_suite
 from sentiment_models.config import BenchConfig
 from sentiment_models.profiles import Profile, get_profile, profile_params
 from sentiment_models.provenance import utc_now
@@ -72,6 +73,8 @@ class SessionSettings:
             if config.report.predict_file
             else WRITEUP_PHRASES
         )
+        self.behaviour = load_suite(config.run.behaviour_suites, config.run.behaviour_tests)
+        """The behaviour tests run on every trained model (``--behaviour-tests``)."""
         self.started = utc_now()
         self.notify = notify or _stderr
         """Where the session says what it waits for (the plugin shows it on the terminal)."""

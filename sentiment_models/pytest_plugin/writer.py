@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sentiment_models.errors import BenchError
+from sentiment_models.gates import BEHAVIOUR_CHECK, behaviour_summary
 from sentiment_models.reporting.analysis import IN_DOMAIN
 from sentiment_models.variants import variant_names
 
@@ -42,12 +43,16 @@ def gate_lines(checks: Sequence[GateCheck]) -> list[str]:
     lines = []
     for variant, found in sorted(by_variant.items()):
         verdict = "FAILED" if any(check.failed for check in found) else "passed"
-        could = "; ".join(
+        could = [
             f"{check.metric} {check.value:.4f} vs {check.baseline:.4f}, could detect a drop "
             f"of {check.detectable:.4f} or more"
             for check in found
+            if not check.metric.startswith(BEHAVIOUR_CHECK)
+        ]
+        behaviour = behaviour_summary(found)
+        lines.append(
+            f"gate {verdict} {variant}: {'; '.join([*could, behaviour] if behaviour else could)}"
         )
-        lines.append(f"gate {verdict} {variant}: {could}")
     return lines
 
 
@@ -69,6 +74,8 @@ class ResultsWriter:
     def write(self, book: CaseBook, interrupted: bool) -> list[str]:
         """The results store and its tables, then the baseline (``--update-baseline``);
         returns lines for the terminal."""
+        from sentiment_models.reporting.analysis import ordered_names
+        from sentiment_models.reporting.behaviour import behaviour_line
         from sentiment_models.reporting.render import rendered_files
         from sentiment_models.reporting.store import update_results
         from sentiment_models.reporting.tables import render_terminal, verdict_line
@@ -113,6 +120,8 @@ class ResultsWriter:
         if records:
             notes.append(render_terminal(stored, order, records, analyses[-1]))
             notes.append(verdict_line(stored, order, analyses[-1]))
+            behaviour = behaviour_line(stored.variants, ordered_names(stored.variants, order))
+            notes += [behaviour] if behaviour else []
             self._log_summaries(records, analyses[-1])
             self.report = self._report(stored, analyses[-1], records, outcomes)
             notes += gate_lines(self.report.checks)

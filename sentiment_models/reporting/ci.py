@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment_models.gates import BEHAVIOUR_CHECK, behaviour_summary
 from sentiment_models.reporting.analysis import Analysis, ordered_names
 from sentiment_models.reporting.tables import markdown_table, verdict_text
 from sentiment_models.results import GateCheck, ResultsStore
@@ -79,10 +80,13 @@ def job_summary(report: SessionReport, order: Iterable[str], tracking: Sequence[
 
 def _gate_cell(name: str, report: SessionReport) -> str:
     failures = (report.gate_failures or {}).get(name, ())
-    checks = [check for check in report.checks if check.variant == name]
+    every = [check for check in report.checks if check.variant == name]
+    checks = [check for check in every if not check.metric.startswith(BEHAVIOUR_CHECK)]
     detects = ", ".join(f"{_metric(c.metric)} ≥ {c.detectable:.3f}" for c in checks)
+    behaviour = behaviour_summary(every)
+    detects += f"; {behaviour}" if behaviour else ""
     if failures:
-        worst = [c for c in checks if c.failed]
+        worst = [c for c in every if c.failed]
         if worst:
             said = "; ".join(
                 f"{_metric(c.metric)} drop {c.drop:.4f}, p {_p(c.p_value)}" for c in worst

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from tabulate import tabulate
 
 from sentiment_models.reporting.analysis import IN_DOMAIN, Analysis, analyse, ordered_names
+from sentiment_models.reporting.behaviour import render_behaviour
 from sentiment_models.results import Execution, ResultsStore, SeedRun, VariantRecord
 from sentiment_models.statistics import Comparison, Estimate, PairTest
 from sentiment_models.variants.base import DEPLOYMENT
@@ -299,6 +300,7 @@ def render_comparison(
     parts += [tabulate(rows, headers=header, tablefmt="github", disable_numparse=True), ""]
     parts += render_differences(analysis)
     parts += render_transfer(analysis, names)
+    parts += render_behaviour(records, names)
     parts += ["## Per-class precision / recall (test, mean over seeds)", ""]
     parts += [_per_class(records, names), ""]
     parts += ["## Hyper-parameters", ""]

@@ -16,6 +16,7 @@ cases for the session's interpreter lock."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
@@ -589,11 +590,15 @@ def _case_metrics(case: CaseRun) -> dict[str, float]:
         sections += [
             (f"transfer_{name}_", transfer.test) for name, transfer in case.result.transfer.items()
         ]
+        sections.append(("check_seconds_", case.result.check_seconds))
     metrics: dict[str, float] = {}
     for prefix, values in sections:
         for key, value in (to_json(values) or {}).items():
             if is_number(value):
                 metrics[f"{prefix}{key}"] = float(value)
+    if case.result is not None:
+        for name, found in case.result.behaviour.items():
+            metrics[f"behaviour_{name}_failure_rate"] = found.rate
     return metrics
 
 
@@ -607,6 +612,21 @@ def _case_files(folder: Path, case: CaseRun) -> list[Path]:
     if variant is not None and variant.search_results:
         path = folder / "cv_results.csv"
         pd.DataFrame(variant.search_results).to_csv(path, index=False)
+        written.append(path)
+    if case.result is not None and case.result.behaviour:
+        path = folder / "behaviour_failures.json"
+        failures = {
+            name: {
+                "title": found.title,
+                "kind": found.kind,
+                "capability": found.capability,
+                "items": found.items,
+                "failure_rate": found.rate,
+                "failures": list(found.every_failure or found.examples),
+            }
+            for name, found in case.result.behaviour.items()
+        }
+        path.write_text(json.dumps(failures, indent=1, ensure_ascii=False), encoding="utf-8")
         written.append(path)
     if case.test_proba is None or case.test is None or variant is None:
         return written
