@@ -12,7 +12,7 @@ replacement from the stored ones):
   metric over its seeds and all the items (target 93 to 97%).
 
     python bench/measure_statistics.py [RESULTS_DIR] [--replicates N] [--variants NAME ...]
-        [--drops 0.005,0.01,0.02] [--seed N]
+        [--drops 0.005,0.01,0.02] [--seed N] [--behaviour [TEST ...]]
 
 Procedures measured, as the product applies them: the comparison's paired t test over
 items and seeds (``statistics.difference``; comparison.md, three seeds a side, alpha 0.05
@@ -20,7 +20,14 @@ before Holm, which only lowers the rate); McNemar's exact test on one run a side
 one-seed comparison can do); the gate's one-sided test (``statistics.drop_test``, alpha
 0.01, one new seed against three baseline seeds, as in CI, and three against three), with
 and without the default smallest effect of 0.005. Each rate is printed with its Monte Carlo
-standard error."""
+standard error.
+
+``--behaviour`` measures the behaviour suite's procedures instead, from each variant's
+per-item failures on each behaviour test: the comparison's paired t test of failure rates,
+the gate's test of a rise (1 new seed against 3, Holm not applied: it only lowers the rate),
+power at planted rises (``--drops``: items it mostly passes made to fail), and the coverage
+of the failure-rate interval as the tables show it (``reporting.behaviour.failure_estimate``:
+kept within [0, 1], exact when every item passed or failed)."""
 
 from __future__ import annotations
 
@@ -34,7 +41,9 @@ import numpy as np
 from tabulate import tabulate
 
 from sentiment_models.reporting.analysis import IN_DOMAIN, runs_on
+from sentiment_models.reporting.behaviour import failure_estimate, runs_of
 from sentiment_models.reporting.store import read_results
+from sentiment_models.results import VariantRecord
 from sentiment_models.simulation import SeedModel
 from sentiment_models.statistics import Runs, difference, drop_test, estimate, mcnemar_p
 
@@ -120,45 +129,91 @@ PROCEDURES = (
 )
 
 
+BEHAVIOUR_PROCEDURES = (
+    Procedure(
+        "behaviour comparison t test, failure rate, 3 vs 3 seeds",
+        (3, 3),
+        lambda a, b: difference(a, b, "accuracy").p_two_sided() < COMPARE_ALPHA,
+        COMPARE_ALPHA,
+    ),
+    Procedure(
+        f"behaviour gate, failure rate, 1 new vs 3 baseline seeds, min effect {MIN_EFFECT:g}",
+        (1, 3),
+        lambda new, base: drop_test(new, base, "accuracy", MIN_EFFECT).p_value < GATE_ALPHA,
+        GATE_ALPHA,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """An interval as the product computes it, and the truth it should hold."""
+
+    label: str
+    interval: Callable[[Runs], tuple[float, float]]
+    truth: Callable[[SeedModel], float]
+
+
+COVERAGE = tuple(
+    Coverage(
+        metric.replace("_", " "),
+        lambda runs, metric=metric: (
+            (found := estimate(runs, metric)).low,
+            found.high,
+        ),
+        lambda model, metric=metric: model.truth(metric),
+    )
+    for metric in ("accuracy", "macro_recall")
+)
+BEHAVIOUR_COVERAGE = (
+    Coverage(
+        "behaviour failure rate",
+        lambda runs: ((found := failure_estimate(runs)).low, found.high),
+        lambda model: 1 - model.truth("accuracy"),
+    ),
+)
+
+
 def measure(
     name: str,
     runs: Runs,
     replicates: int,
     drops: Sequence[float],
     rng: np.random.Generator,
+    procedures: Sequence[Procedure] = PROCEDURES,
+    coverage: Sequence[Coverage] = (),
 ) -> list[Rate]:
     model = SeedModel.calibrated(runs)
     n_items = len(runs.labels)
     rates: list[Rate] = []
     for drop in (0.0, *drops):
-        hits = dict.fromkeys(PROCEDURES, 0)
+        hits = dict.fromkeys(procedures, 0)
         for _ in range(replicates):
             items = rng.integers(0, n_items, n_items)
             dropped = model.drop(drop, items, rng) if drop else None
-            for procedure in PROCEDURES:
+            for procedure in procedures:
                 first_seeds, second_seeds = procedure.seeds
                 first = model.draw(first_seeds, items, rng, dropped, fixed=runs.fixed)
                 second = model.draw(second_seeds, items, rng, fixed=runs.fixed)
                 hits[procedure] += bool(procedure.rejects(first, second))
-        for procedure in PROCEDURES:
+        for procedure in procedures:
             measure_name = f"power at a drop of {drop:g}" if drop else "type-I error"
             target = "high" if drop else f"≤ {procedure.alpha:g}"
             rates.append(
                 Rate(measure_name, procedure.name, name, hits[procedure], replicates, target)
             )
-    for metric in ("accuracy", "macro_recall"):
-        truth = model.truth(metric)
+    for check in coverage or COVERAGE:
+        truth = check.truth(model)
         for seeds in (3, 1):
             covered = 0
             for _ in range(replicates):
                 items = rng.integers(0, n_items, n_items)
-                found = estimate(model.draw(seeds, items, rng, fixed=runs.fixed), metric)
-                covered += found.low <= truth <= found.high
-            label = metric.replace("_", " ")
+                low, high = check.interval(model.draw(seeds, items, rng, fixed=runs.fixed))
+                covered += low <= truth <= high
             rates.append(
                 Rate(
                     "coverage",
-                    f"95% interval of the mean, {label}, {seeds} seed{'s' * (seeds > 1)}",
+                    f"95% interval of the mean, {check.label}, {seeds} seed{'s' * (seeds > 1)}",
                     name,
                     covered,
                     replicates,
@@ -168,6 +223,35 @@ def measure(
     return rates
 
 
+BEHAVIOUR = {"procedures": BEHAVIOUR_PROCEDURES, "coverage": BEHAVIOUR_COVERAGE}
+
+
+def _sides(
+    name: str, record: VariantRecord, behaviour: Sequence[str] | None
+) -> list[tuple[str, Runs | None, str]]:
+    """What to measure of a variant: its test-split runs, or its runs on each behaviour
+    test; each with why it is left out (None runs)."""
+    if behaviour is None:
+        found = runs_on(record, IN_DOMAIN)
+        if isinstance(found, str):
+            return [(name, None, found or "not evaluated")]
+        return [(name, found[0], "") if found[0].seeds > 1 else (name, None, "one seed")]
+    tests = {test: result.digest for run in record.runs for test, result in run.behaviour.items()}
+    sides = []
+    for test, digest in tests.items():
+        if behaviour and test not in behaviour:
+            continue
+        runs = runs_of(record, test, digest)
+        label = f"{name} / {test}"
+        if runs is None or runs.seeds < 2:
+            sides.append((label, None, "one seed"))
+        elif runs.correct.min() == runs.correct.max():
+            sides.append((label, None, "no item ever failed, or every one did: nothing to model"))
+        else:
+            sides.append((label, runs, ""))
+    return sides
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "results")
@@ -175,6 +259,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="*", default=None)
     parser.add_argument("--drops", default="0.005,0.01,0.02")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--behaviour",
+        nargs="*",
+        default=None,
+        metavar="TEST",
+        help="measure the behaviour suite's procedures instead, on these tests (default: "
+        "every stored test) of the variants with two seeds or more",
+    )
     args = parser.parse_args(argv)
     if args.replicates < 1:
         parser.error(f"--replicates {args.replicates}: expected 1 or more")
@@ -190,14 +282,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, record in store.variants.items():
         if args.variants and name not in args.variants:
             continue
-        found = runs_on(record, IN_DOMAIN)
-        if isinstance(found, str) or found[0].seeds < 2:
-            why = found or "not evaluated" if isinstance(found, str) else "one seed"
-            print(f"{name}: left out ({why})", file=sys.stderr)
-            continue
-        for rate in measure(name, found[0], args.replicates, drops, rng):
-            rows.append(rate.row())
-            print(" | ".join(rows[-1]), file=sys.stderr, flush=True)  # progress
+        for label, runs, why in _sides(name, record, args.behaviour):
+            if runs is None:
+                print(f"{label}: left out ({why})", file=sys.stderr)
+                continue
+            extra = {} if args.behaviour is None else BEHAVIOUR
+            for rate in measure(label, runs, args.replicates, drops, rng, **extra):
+                rows.append(rate.row())
+                print(" | ".join(rows[-1]), file=sys.stderr, flush=True)  # progress
     print(
         tabulate(
             rows,

@@ -366,8 +366,7 @@ def _seed_free(variant: str) -> bool:
 
     if variant not in variant_names():
         return False
-    found = variant_class(variant)
-    return not (found.learns and found.uses_seed)
+    return not variant_class(variant).trains_per_seed()
 
 
 def read_baseline(path: Path) -> dict[str, dict[str, dict[str, Any]]]:

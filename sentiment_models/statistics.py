@@ -78,11 +78,6 @@ class Runs:
         """Seeds x items, 1.0 where the run predicted the item's label."""
         return (self.predicted == self.labels).astype(float)
 
-    @property
-    def seed_variance_known(self) -> bool:
-        """Whether the training's randomness is measured: two runs or more, or none."""
-        return self.fixed or self.seeds > 1
-
     def per_seed(self, metric: str) -> np.ndarray:
         """The metric of each seed on all the items."""
         return _scores(self.correct, weights(self.labels, metric, self.n_classes), metric)

@@ -372,3 +372,14 @@ def test_a_planted_negation_defect_fails_the_gate_while_accuracy_barely_moves(tm
     print(f"accuracy {before:.4f} -> {after:.4f}; negated-positive failures {negated}")
     assert abs(after - before) < 0.01  # the test split hardly needs negation
     assert negated[1] - negated[0] > 40  # of 200 items
+
+
+def test_the_docs_list_every_builtin_test_as_it_is():
+    doc = (Path(__file__).parents[1] / "docs" / "behaviour.md").read_text()
+    suite = load_suite()
+    for test in suite.tests:
+        assert f"| `{test.name}` | {test.kind} | {test.capability} | {len(test.items)} |" in doc
+    items = sum(len(test.items) for test in suite.tests)
+    assert (
+        f"{len(suite.tests)} tests, {items:,} items, {len(suite.texts()):,} distinct texts" in doc
+    )

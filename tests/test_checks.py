@@ -7,13 +7,14 @@ from typing import ClassVar
 
 import pytest
 
+from sentiment_models.behaviour import load_suite
 from sentiment_models.checks import MODEL_CHECKS, CheckContext, model_checks
 from sentiment_models.config import DataConfig, SplitConfig
 from sentiment_models.data import load_splits
 from sentiment_models.errors import ParameterError
 from sentiment_models.metrics import score
 from sentiment_models.pytest_plugin.case import CaseRunner
-from sentiment_models.results import Transfer, decode_items, encode_items
+from sentiment_models.results import BehaviourResult, Transfer, decode_items, encode_items
 from tests.helpers import write_csv
 
 
@@ -94,3 +95,55 @@ def test_a_check_registered_under_another_name_is_refused(monkeypatch):
         model_checks()
     with pytest.raises(ParameterError, match="calls itself 'shouted'"):
         MODEL_CHECKS.register("louder", ShoutedTestSplit)
+
+
+class EmphaticQuestions:
+    """A team's own behaviour check written as code: a question mark must not change the
+    label (an invariance test a template file could hold too)."""
+
+    name: ClassVar[str] = "emphatic"
+
+    def run(self, variant, context: CheckContext):
+        import numpy as np
+
+        texts = [str(text) for text in context.splits.test.texts]
+        proba = variant.predict_proba(texts + [f"{text}?" for text in texts])
+        labels = np.argmax(proba, axis=1)
+        failed = labels[: len(texts)] != labels[len(texts) :]
+        return {
+            "question-mark": BehaviourResult(
+                title="a question mark appended",
+                kind="INV",
+                capability="robustness",
+                digest="q1",
+                items=len(texts),
+                failures=int(failed.sum()),
+                failed=encode_items(failed),
+            )
+        }
+
+
+class Wrong:
+    name: ClassVar[str] = "wrong"
+
+    def run(self, variant, context):
+        return {"x": 0.5}
+
+
+def test_a_check_may_return_behaviour_results_and_nothing_else(tiny_csv, tmp_path, monkeypatch):
+    monkeypatch.setattr(MODEL_CHECKS, "_added", {})
+    MODEL_CHECKS.register("emphatic", f"{__name__}:EmphaticQuestions")
+    runner = _runner(tiny_csv, tmp_path)
+    runner.behaviour = load_suite(patterns=["negated-positive"])
+    runner.train(Untimed())
+    result = runner.evaluate(Untimed())
+    assert list(result.behaviour) == ["negated-positive", "question-mark"]
+    assert result.behaviour["question-mark"].items == runner.test_rows
+    assert set(result.check_seconds) == {"evaluation-sets", "behaviour", "emphatic"}
+    MODEL_CHECKS.register("wrong", f"{__name__}:Wrong")
+    fresh = _runner(tiny_csv, tmp_path)
+    fresh.train(Untimed())
+    said = "model check 'wrong' returned float for 'x'; expected Transfer or BehaviourResult"
+    with pytest.raises(TypeError, match=said):
+        fresh.evaluate(Untimed())
+    assert said in fresh.errors["evaluate"]

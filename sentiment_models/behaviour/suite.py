@@ -138,8 +138,7 @@ def load_suite(extra: Iterable[str | Path] = (), patterns: Sequence[str] = ("all
         name = spec.get("name")
         if name in first_seen:
             raise SuiteError(
-                f"{where}: test {name!r} is defined twice (also in {first_seen[name]}); "
-                "rename one"
+                f"{where}: test {name!r} is defined twice (also in {first_seen[name]}); rename one"
             )
         first_seen[name] = where
     built: dict[str, BehaviourTest] = {}

@@ -106,8 +106,7 @@ class SessionSettings:
         per_seed = self.config.split.split_per_seed
 
         def seeded(name: str) -> bool:
-            found = variant_class(name)
-            return per_seed or (found.learns and found.uses_seed)
+            return per_seed or variant_class(name).trains_per_seed()
 
         return [
             (name, seed)

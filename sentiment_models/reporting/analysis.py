@@ -104,9 +104,10 @@ def runs_on(record: VariantRecord, key: str) -> tuple[Runs, str] | str:
         return "no per-item predictions stored (a record of an older format)"
     labels = decode_items(record.items[digest])
     rows = [decode_items(text) for text in predicted]
-    seed_free = not (record.description.trained and record.description.uses_seed)
     seeds = [run.seed for run in chosen]
-    return Runs.of(rows, labels, len(record.classes), seeds, fixed=seed_free), digest
+    return Runs.of(
+        rows, labels, len(record.classes), seeds, fixed=not record.description.trains_per_seed
+    ), digest
 
 
 def _predicted(run: SeedRun, key: str) -> str:

@@ -64,9 +64,9 @@ def runs_of(record: VariantRecord, test: str, digest: str) -> Runs | None:
     if not found:
         return None
     passed = [1 - decode_items(result.failed).astype(np.int16) for _, result in found]
-    seed_free = not (record.description.trained and record.description.uses_seed)
     labels = np.ones(len(passed[0]), dtype=np.int16)
-    return Runs.of(passed, labels, 2, [seed for seed, _ in found], fixed=seed_free)
+    seeds = [seed for seed, _ in found]
+    return Runs.of(passed, labels, 2, seeds, fixed=not record.description.trains_per_seed)
 
 
 def analyse_behaviour(

@@ -185,7 +185,7 @@ def score_rows(analysis: Analysis) -> list[Row]:
 
 def _seeds(record: VariantRecord) -> str:
     shown = ", ".join(map(str, record.seeds))
-    if record.description.trained and not record.description.uses_seed:
+    if record.description.trained and not record.description.trains_per_seed:
         return f"{shown} (its training ignores the seed: trained once)"
     return shown
 
@@ -515,8 +515,7 @@ def seed_blind(records: Mapping[str, VariantRecord]) -> list[str]:
     return [
         name
         for name, record in records.items()
-        if record.description.trained
-        and record.description.uses_seed
+        if record.description.trains_per_seed
         and len(record.runs) > 1
         and all(run.predicted for run in record.runs)
         and len({run.predicted for run in record.runs}) == 1

@@ -43,6 +43,11 @@ class VariantDescription:
     uses_seed: bool = True
     """False when the training gives the same model whatever the seed: it runs once."""
 
+    @property
+    def trains_per_seed(self) -> bool:
+        """Whether each seed gives its own model (it trains, and its training uses the seed)."""
+        return self.trained and self.uses_seed
+
 
 @dataclass(frozen=True)
 class Range:
@@ -108,6 +113,13 @@ class SentimentVariant(ABC):
     uses_seed: ClassVar[bool] = True
     """False when ``fit`` gives the same model whatever the seed (a deterministic search):
     the bench trains it once, on the first seed, and the tables say so."""
+
+    @classmethod
+    def trains_per_seed(cls) -> bool:
+        """Whether each seed gives this variant its own model (it learns, and its training
+        uses the seed): the bench runs it once per seed, else once."""
+        return cls.learns and cls.uses_seed
+
     derived_from: ClassVar[str | None] = None
     """For a deployment variant (e.g. a quantised model), the variant whose trained model it
     transforms: the tables compare the two, and workers run them together."""
