@@ -383,3 +383,27 @@ def test_the_docs_list_every_builtin_test_as_it_is():
     assert (
         f"{len(suite.tests)} tests, {items:,} items, {len(suite.texts()):,} distinct texts" in doc
     )
+
+
+def test_the_terminal_and_the_job_summary_sum_the_behaviour_checks_up(tmp_path):
+    from sentiment_models.pytest_plugin.writer import gate_lines
+    from sentiment_models.reporting.analysis import analyse
+    from sentiment_models.reporting.ci import SessionReport, job_summary
+    from sentiment_models.results import ResultsStore, SessionInfo
+
+    verdict = _gated(tmp_path, 0.2, 0.5)
+    (line,) = gate_lines(verdict.checks)
+    assert line.startswith("gate FAILED lstm: accuracy 0.7500 vs 0.75")
+    assert "; behaviour (1 tests): failed negated-positive, could detect failure-rate rises" in line
+    store = ResultsStore({"lstm": make_seeds_result("lstm", 0.75)}, SessionInfo("2026-12-04"))
+    report = SessionReport(
+        store,
+        analyse(store, ["lstm"]),
+        ("lstm",),
+        tuple(verdict.checks),
+        {"lstm": tuple(verdict.failures)},
+        profile="quick",
+    )
+    summary = job_summary(report, ["lstm"])
+    assert "❌ behaviour negated-positive: failure rate rose 0.3" in summary
+    assert "behaviour (1 tests): failed negated-positive" in summary

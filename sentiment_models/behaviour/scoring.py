@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sentiment_models.behaviour.suite import BehaviourItem, BehaviourTest, Suite
+from sentiment_models.behaviour.spec import BehaviourItem, BehaviourTest, Suite
 
 
 @dataclass(frozen=True)

@@ -88,15 +88,20 @@ def _gate_cell(name: str, report: SessionReport) -> str:
     if failures:
         worst = [c for c in every if c.failed]
         if worst:
-            said = "; ".join(
-                f"{_metric(c.metric)} drop {c.drop:.4f}, p {_p(c.p_value)}" for c in worst
-            )
+            said = "; ".join(_failed(check) for check in worst)
         else:
             said = failures[0].split(": ", 1)[-1][:120]
         return f"❌ {said}" + (f" (detects {detects})" if detects else "")
     if not checks:
         return "not gated"
     return "✅ passed" + (f" (detects {detects})" if detects else "")
+
+
+def _failed(check: GateCheck) -> str:
+    if check.metric.startswith(BEHAVIOUR_CHECK):
+        test = check.metric.removeprefix(BEHAVIOUR_CHECK)
+        return f"behaviour {test}: failure rate rose {check.drop:.4f}, p {_p(check.p_value)}"
+    return f"{_metric(check.metric)} drop {check.drop:.4f}, p {_p(check.p_value)}"
 
 
 def _metric(metric: str) -> str:
