@@ -407,3 +407,31 @@ def test_the_terminal_and_the_job_summary_sum_the_behaviour_checks_up(tmp_path):
     summary = job_summary(report, ["lstm"])
     assert "❌ behaviour negated-positive: failure rate rose 0.3" in summary
     assert "behaviour (1 tests): failed negated-positive" in summary
+
+
+def test_a_stored_behaviour_result_that_disagrees_with_itself_is_refused_on_read(tmp_path):
+    import json
+
+    from sentiment_models.errors import StoreError
+    from sentiment_models.reporting.store import read_results, update_results
+    from sentiment_models.results import SessionInfo
+
+    record = _with_behaviour(make_seeds_result("lstm", 0.7, seeds=(0,)), 0.3)
+    update_results(tmp_path, {"lstm": record}, SessionInfo("now"), lambda store: {})
+    assert read_results(tmp_path).variants["lstm"].first.behaviour["negated-positive"].items == 200
+    path = tmp_path / "results.json"
+    original = json.loads(path.read_text())
+    where = "variant 'lstm', seed 0: behaviour.negated-positive"
+    changes = [
+        (lambda test: test.update(failures=test["failures"] + 1), f"{where}.failures: stored"),
+        (lambda test: test.update(failed=encode_items(np.full(200, 2))), f"{where}.failed: 200"),
+        (lambda test: test.update(items=100), f"{where}.failed: 200 values (0 or 1 expected)"),
+        (lambda test: test.update(failed="%%%"), f"{where}.failed: unreadable"),
+    ]
+    for change, message in changes:
+        document = json.loads(json.dumps(original))
+        change(document["variants"]["lstm"]["runs"][0]["behaviour"]["negated-positive"])
+        path.write_text(json.dumps(document))
+        with pytest.raises(StoreError) as error:
+            read_results(tmp_path)
+        assert str(error.value).startswith(f"{path}, {message}"), error.value

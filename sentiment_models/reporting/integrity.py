@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 
-from sentiment_models.results import VariantRecord, decode_items
+from sentiment_models.results import SeedRun, VariantRecord, decode_items
 
 TOLERANCE = 1e-6
 
@@ -20,6 +20,7 @@ def record_problems(record: VariantRecord) -> list[str]:
     problems = []
     n_classes = len(record.classes)
     for run in record.runs:
+        problems += _behaviour_problems(run)
         if not run.predicted:
             continue  # an older record without per-item data: nothing to re-derive
         where = f"seed {run.seed}"
@@ -55,6 +56,30 @@ def record_problems(record: VariantRecord) -> list[str]:
             problems.append(
                 f"{where}: test.rows: stored {run.test.rows:,}, the test split has "
                 f"{len(labels):,} items"
+            )
+    return problems
+
+
+def _behaviour_problems(run: SeedRun) -> list[str]:
+    """Each behaviour test's per-item failures decode to one 0 or 1 per item, and add up
+    to the stored count."""
+    problems = []
+    for test, result in run.behaviour.items():
+        where = f"seed {run.seed}: behaviour.{test}"
+        try:
+            failed = decode_items(result.failed)
+        except (ValueError, TypeError, zlib.error, binascii.Error) as error:
+            problems.append(f"{where}.failed: unreadable ({type(error).__name__}: {error})")
+            continue
+        if len(failed) != result.items or (len(failed) and int(failed.max()) > 1):
+            problems.append(
+                f"{where}.failed: {len(failed):,} values (0 or 1 expected), for "
+                f"{result.items:,} items"
+            )
+        elif int(failed.sum()) != result.failures:
+            problems.append(
+                f"{where}.failures: stored {result.failures:,}, but its per-item failures "
+                f"give {int(failed.sum()):,}"
             )
     return problems
 
