@@ -114,6 +114,10 @@ def test_k_selection_runs_one_variant_and_writes_tables_and_json(pytester, bench
         info["transfer"]["twitter-entity"]["accuracy"]
         == (transfer["twitter-entity"]["test"]["accuracy"])
     )
+    behaviour = stored["variants"]["simple"]["runs"][0]["behaviour"]
+    rates = info["behaviour_failure_rate"]
+    assert len(rates) == len(behaviour) == 24
+    assert rates["typos"] == round(behaviour["typos"]["failures"] / 200, 6)
     assert "UNSERIALIZABLE" not in report.read_text()
 
 

@@ -118,6 +118,9 @@ class CaseRunner:
                     name: to_json(transfer.test) for name, transfer in result.transfer.items()
                 },
                 "predictions": to_json(result.predictions),
+                "behaviour_failure_rate": {
+                    name: round(found.rate, 6) for name, found in result.behaviour.items()
+                },
             }
         )
         return result
