@@ -28,7 +28,7 @@ from sentiment_models.results import (
     class_indices,
     decode_items,
 )
-from sentiment_models.statistics import Runs, drop_test, holm
+from sentiment_models.statistics import POWER, TOLERANCE, DropTest, Runs, drop_test, holm
 
 if TYPE_CHECKING:
     from sentiment_models.data import DatasetSplits
@@ -224,7 +224,7 @@ class Gate:
                     test.value,
                     test.baseline,
                     p_value,
-                    test.detectable(strictest),
+                    _detectable_rise(test, strictest, len(decode_items(tests[name][0].failed))),
                     failed,
                 )
             )
@@ -339,6 +339,30 @@ def _runs(splits: DatasetSplits, results: list[EvaluateResult], fixed: bool = Fa
     return Runs.of(predicted, labels, len(splits.classes), fixed=fixed)
 
 
+def _detectable_rise(test: DropTest, alpha: float, items: int) -> float:
+    """The smallest failure-rate rise ``test`` finds with 80% power. When neither side
+    failed or passed an item differently (no spread measured: every item passed, or every
+    one failed, on every seed), the t test's formula would quote the margin itself; the rise
+    is then the one whose own binomial spread on ``items`` items the test would see past
+    the margin: ``d = margin + (z_alpha + z_power) * sqrt(d (1 - d) / items)``."""
+    if test.error > TOLERANCE:
+        return test.detectable(alpha)
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+
+    z = float(norm.ppf(1 - alpha) + norm.ppf(POWER))
+    start = 1 - test.baseline  # the failure rate now
+    room = 1 - start
+    if room <= test.margin:
+        return room
+
+    def short(d: float) -> float:
+        rate = start + d
+        return d - test.margin - z * math.sqrt(max(rate * (1 - rate), 0.0) / items)
+
+    return float(brentq(short, test.margin, room)) if short(room) > 0 else room
+
+
 def _pass_runs(failed: list[str], fixed: bool) -> Runs:
     """Seeds' per-item failures (``encode_items``) as runs whose correct items passed."""
     passed = [1 - decode_items(text).astype(np.int16) for text in failed]
@@ -352,8 +376,8 @@ def behaviour_summary(checks: list[GateCheck]) -> str:
         return ""
     failed = [check.metric.removeprefix(BEHAVIOUR_CHECK) for check in found if check.failed]
     said = f"failed {', '.join(failed)}" if failed else "no significant rise"
-    low = min(check.detectable for check in found)
-    high = max(check.detectable for check in found)
+    room = [check.detectable for check in found if check.baseline > 0] or [0.0]
+    low, high = min(room), max(room)  # a test every item of which failed cannot rise
     return (
         f"behaviour ({len(found)} tests): {said}, could detect failure-rate rises of "
         f"{low:.3f} to {high:.3f} or more"

@@ -435,3 +435,15 @@ def test_a_stored_behaviour_result_that_disagrees_with_itself_is_refused_on_read
         with pytest.raises(StoreError) as error:
             read_results(tmp_path)
         assert str(error.value).startswith(f"{path}, {message}"), error.value
+
+
+def test_with_no_failure_on_either_side_the_gate_quotes_a_binomial_detectable_rise(tmp_path):
+    from scipy.stats import norm
+
+    verdict = _gated(tmp_path, 0.0, 0.0)
+    (check,) = [c for c in verdict.checks if c.metric.startswith(BEHAVIOUR_CHECK)]
+    assert not check.failed
+    d = check.detectable  # not the margin the zero-spread t formula would give
+    z = norm.ppf(1 - 0.01) + norm.ppf(0.8)
+    assert d == pytest.approx(0.005 + z * np.sqrt(d * (1 - d) / 200))
+    assert 0.05 < d < 0.07
