@@ -447,3 +447,28 @@ def test_with_no_failure_on_either_side_the_gate_quotes_a_binomial_detectable_ri
     z = norm.ppf(1 - 0.01) + norm.ppf(0.8)
     assert d == pytest.approx(0.005 + z * np.sqrt(d * (1 - d) / 200))
     assert 0.05 < d < 0.07
+
+
+def test_the_rows_keep_one_order_whatever_order_the_records_hold_the_tests_in():
+    from dataclasses import replace
+
+    record = _with_behaviour(make_seeds_result("lstm", 0.7), 0.3)
+    run = record.runs[0]
+    tests = {
+        name: replace(run.behaviour["negated-positive"], kind=kind, capability=capability)
+        for name, kind, capability in [
+            ("z-dir", "DIR", "vocabulary"),
+            ("typos", "INV", "robustness"),
+            ("b-mft", "MFT", "negation"),
+            ("a-mft", "MFT", "vocabulary"),
+        ]
+    }
+    forward = replace(record, runs=tuple(replace(r, behaviour=tests) for r in record.runs))
+    backward = replace(
+        record, runs=tuple(replace(r, behaviour=dict(reversed(tests.items()))) for r in record.runs)
+    )
+    orders = [
+        [row.name for row in analyse_behaviour({"lstm": found}, ["lstm"]).tests]
+        for found in (forward, backward)
+    ]
+    assert orders == [["b-mft", "a-mft", "typos", "z-dir"]] * 2

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
+from sentiment_models.behaviour.spec import KINDS
 from sentiment_models.results import BehaviourResult, VariantRecord, decode_items
 from sentiment_models.statistics import (
     CONFIDENCE,
@@ -89,6 +90,8 @@ def analyse_behaviour(
             for name in by_variant
             if (runs := runs_of(records[name], test, common)) is not None
         }
+    order = sorted(groups, key=lambda test: _row_order(about[test], test))
+    groups = {test: groups[test] for test in order}
     family = pair_family(groups, alpha=None)
     rows = []
     for test, runs in groups.items():
@@ -97,6 +100,14 @@ def analyse_behaviour(
         ranks = rank_intervals(list(runs), pairs, alpha)
         rows.append(TestRow(test, about[test], failure, ranks, pairs))
     return BehaviourAnalysis(tuple(rows), tuple(n for n in names if n in _ran(groups)), alpha)
+
+
+def _row_order(about: BehaviourResult, name: str) -> tuple[int, str, str]:
+    """Rows by test type (MFT, INV, DIR), then capability, then name: the same order
+    whether the records come from the session or from ``results.json``."""
+    kinds = list(KINDS)
+    kind = kinds.index(about.kind) if about.kind in kinds else len(kinds)
+    return kind, about.capability, name
 
 
 def _ran(groups: Mapping[str, Mapping[str, Runs]]) -> set[str]:
