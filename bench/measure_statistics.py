@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -129,18 +129,11 @@ PROCEDURES = (
 )
 
 
-BEHAVIOUR_PROCEDURES = (
-    Procedure(
-        "behaviour comparison t test, failure rate, 3 vs 3 seeds",
-        (3, 3),
-        lambda a, b: difference(a, b, "accuracy").p_two_sided() < COMPARE_ALPHA,
-        COMPARE_ALPHA,
-    ),
-    Procedure(
-        f"behaviour gate, failure rate, 1 new vs 3 baseline seeds, min effect {MIN_EFFECT:g}",
-        (1, 3),
-        lambda new, base: drop_test(new, base, "accuracy", MIN_EFFECT).p_value < GATE_ALPHA,
-        GATE_ALPHA,
+BEHAVIOUR_PROCEDURES = (  # a pass rate is scored as accuracy: the same tests, renamed
+    replace(PROCEDURES[0], name="behaviour comparison t test, failure rate, 3 vs 3 seeds"),
+    replace(
+        PROCEDURES[4],
+        name=f"behaviour gate, failure rate, 1 new vs 3 baseline seeds, min effect {MIN_EFFECT:g}",
     ),
 )
 
