@@ -45,7 +45,14 @@ from sentiment_models.reporting.behaviour import failure_estimate, runs_of
 from sentiment_models.reporting.store import read_results
 from sentiment_models.results import VariantRecord
 from sentiment_models.simulation import SeedModel
-from sentiment_models.statistics import Runs, difference, drop_test, estimate, mcnemar_p
+from sentiment_models.statistics import (
+    Runs,
+    difference,
+    drop_test,
+    estimate,
+    holm,
+    mcnemar_p,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPARE_ALPHA, GATE_ALPHA, MIN_EFFECT = 0.05, 0.01, 0.005
@@ -216,6 +223,26 @@ def measure(
     return rates
 
 
+def gate_family(
+    name: str, tests: Sequence[Runs], replicates: int, rng: np.random.Generator
+) -> Rate:
+    """The gate's decision on a variant's behaviour tests as the product makes it: each
+    test's one-sided test of a rise (1 new seed against 3), Holm over the tests; the share
+    of replicates, with no true change on any test, in which any test fails the variant."""
+    models = [SeedModel.calibrated(runs) for runs in tests]
+    failed = 0
+    for _ in range(replicates):
+        p_values = []
+        for runs, model in zip(tests, models, strict=True):
+            items = rng.integers(0, len(runs.labels), len(runs.labels))
+            new = model.draw(1, items, rng, fixed=runs.fixed)
+            base = model.draw(3, items, rng, fixed=runs.fixed)
+            p_values.append(drop_test(new, base, "accuracy", MIN_EFFECT).p_value)
+        failed += min(holm(p_values)) < GATE_ALPHA
+    procedure = f"behaviour gate, Holm over the variant's {len(tests)} tests, 1 vs 3 seeds"
+    return Rate("type-I error", procedure, name, failed, replicates, f"≤ {GATE_ALPHA:g}")
+
+
 BEHAVIOUR = {"procedures": BEHAVIOUR_PROCEDURES, "coverage": BEHAVIOUR_COVERAGE}
 
 
@@ -283,6 +310,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for rate in measure(label, runs, args.replicates, drops, rng, **extra):
                 rows.append(rate.row())
                 print(" | ".join(rows[-1]), file=sys.stderr, flush=True)  # progress
+        if args.behaviour is not None:
+            sides = [runs for _, runs, _ in _sides(name, record, args.behaviour) if runs]
+            if len(sides) > 1:
+                rows.append(gate_family(name, sides, args.replicates, rng).row())
+                print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     print(
         tabulate(
             rows,

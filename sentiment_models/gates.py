@@ -98,8 +98,6 @@ class Gate:
                     f"paired; {rebuild}"
                 )
                 entry = None
-        if entry is not None:
-            self._behaviour(variant, entry, results, verdict, rebuild, _seed_free(variant))
         for metric in self.metrics:
             values = [result.test.get(metric) for result in results]
             if any(value is None or not math.isfinite(value) for value in values):
@@ -116,6 +114,8 @@ class Gate:
                     f"{variant}: {metric} {mean:.4f} < floor {floor:.4f} "
                     f"(pyproject.toml [{FLOORS_TABLE}])"
                 )
+        if entry is not None:  # after the gated metrics: their failures are named first
+            self._behaviour(variant, entry, results, verdict, rebuild, _seed_free(variant))
         return verdict
 
     def _against_baseline(
@@ -340,19 +340,20 @@ def _runs(splits: DatasetSplits, results: list[EvaluateResult], fixed: bool = Fa
 
 
 def _detectable_rise(test: DropTest, alpha: float, items: int) -> float:
-    """The smallest failure-rate rise ``test`` finds with 80% power. When neither side
+    """The smallest failure-rate rise ``test`` finds with 80% power (at most the rise to
+    every item failing: beyond it, none is possible). When neither side
     failed or passed an item differently (no spread measured: every item passed, or every
     one failed, on every seed), the t test's formula would quote the margin itself; the rise
     is then the one whose own binomial spread on ``items`` items the test would see past
     the margin: ``d = margin + (z_alpha + z_power) * sqrt(d (1 - d) / items)``."""
+    room = test.baseline  # the baseline's pass rate: how far its failure rate can rise
     if test.error > TOLERANCE:
-        return test.detectable(alpha)
+        return min(test.detectable(alpha), room)
     from scipy.optimize import brentq
     from scipy.stats import norm
 
     z = float(norm.ppf(1 - alpha) + norm.ppf(POWER))
     start = 1 - test.baseline  # the failure rate now
-    room = 1 - start
     if room <= test.margin:
         return room
 

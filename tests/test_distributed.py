@@ -75,6 +75,7 @@ def comparable(folder: Path) -> dict:
                 timing.pop("seconds")
                 timing.pop("throughput", None)
             run.pop("execution")
+            run.pop("check_seconds", None)  # how long the per-model checks took
     return store
 
 
