@@ -12,7 +12,7 @@ replacement from the stored ones):
   metric over its seeds and all the items (target 93 to 97%).
 
     python bench/measure_statistics.py [RESULTS_DIR] [--replicates N] [--variants NAME ...]
-        [--drops 0.005,0.01,0.02] [--seed N] [--behaviour [TEST ...]]
+        [--drops 0.005,0.01,0.02] [--seed N] [--behaviour [TEST ...]] [--margin M]
 
 Procedures measured, as the product applies them: the comparison's paired t test over
 items and seeds (``statistics.difference``; comparison.md, three seeds a side, alpha 0.05
@@ -23,11 +23,14 @@ and without the default smallest effect of 0.005. Each rate is printed with its 
 standard error.
 
 ``--behaviour`` measures the behaviour suite's procedures instead, from each variant's
-per-item failures on each behaviour test: the comparison's paired t test of failure rates,
-the gate's test of a rise (1 new seed against 3, Holm not applied: it only lowers the rate),
-power at planted rises (``--drops``: items it mostly passes made to fail), and the coverage
-of the failure-rate interval as the tables show it (``reporting.behaviour.failure_estimate``:
-kept within [0, 1], exact when every item passed or failed)."""
+per-item failures on each behaviour test: the comparison's paired t test of failure rates
+and its power at planted rises (``--drops``: items it mostly passes made to fail), the
+coverage of the failure-rate interval as the tables show it
+(``reporting.behaviour.failure_estimate``: kept within [0, 1], exact when every item passed
+or failed), and the gate's decision on the variant as the product makes it
+(``gates.behaviour_rises``, over every behaviour test of the variant, at ``--margin``,
+default the gate's): its type-I error, and its power at each of ``--drops`` planted in each
+test named after ``--behaviour``."""
 
 from __future__ import annotations
 
@@ -40,6 +43,8 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
+from sentiment_models.config import BEHAVIOUR_MIN_EFFECT
+from sentiment_models.gates import Member, behaviour_rises
 from sentiment_models.reporting.analysis import IN_DOMAIN, runs_on
 from sentiment_models.reporting.behaviour import failure_estimate, runs_of
 from sentiment_models.reporting.store import read_results
@@ -50,7 +55,6 @@ from sentiment_models.statistics import (
     difference,
     drop_test,
     estimate,
-    holm,
     mcnemar_p,
 )
 
@@ -136,12 +140,8 @@ PROCEDURES = (
 )
 
 
-BEHAVIOUR_PROCEDURES = (  # a pass rate is scored as accuracy: the same tests, renamed
+BEHAVIOUR_PROCEDURES = (  # a pass rate is scored as accuracy: the same test, renamed
     replace(PROCEDURES[0], name="behaviour comparison t test, failure rate, 3 vs 3 seeds"),
-    replace(
-        PROCEDURES[4],
-        name=f"behaviour gate, failure rate, 1 new vs 3 baseline seeds, min effect {MIN_EFFECT:g}",
-    ),
 )
 
 
@@ -224,23 +224,78 @@ def measure(
 
 
 def gate_family(
-    name: str, tests: Sequence[Runs], replicates: int, rng: np.random.Generator
+    name: str,
+    family: Sequence[tuple[str, str, Runs]],
+    replicates: int,
+    rng: np.random.Generator,
+    planted: str = "",
+    share: float = 0.0,
+    margin: float = BEHAVIOUR_MIN_EFFECT,
 ) -> Rate:
-    """The gate's decision on a variant's behaviour tests as the product makes it: each
-    test's one-sided test of a rise (1 new seed against 3), Holm over the tests; the share
-    of replicates, with no true change on any test, in which any test fails the variant."""
-    models = [SeedModel.calibrated(runs) for runs in tests]
+    """The gate's decision on a variant's behaviour as the product makes it
+    (``gates.behaviour_rises``: each test's rise beyond ``margin``, one new seed against
+    three, Holm over the tests); the share of replicates in which any test fails it:
+    with no change anywhere (type-I error), or with a drop of ``share`` planted in the test
+    ``planted`` (power). ``family``: (test, capability, runs) of every test of the variant;
+    a test whose runs all agree item for item (nothing to model) is redrawn as stored."""
+    models = [SeedModel.calibrated(runs) if _modelled(runs) else None for *_, runs in family]
     failed = 0
     for _ in range(replicates):
-        p_values = []
-        for runs, model in zip(tests, models, strict=True):
+        members: list[Member] = []
+        for (test, _, runs), model in zip(family, models, strict=True):
             items = rng.integers(0, len(runs.labels), len(runs.labels))
-            new = model.draw(1, items, rng, fixed=runs.fixed)
-            base = model.draw(3, items, rng, fixed=runs.fixed)
-            p_values.append(drop_test(new, base, "accuracy", MIN_EFFECT).p_value)
-        failed += min(holm(p_values)) < GATE_ALPHA
-    procedure = f"behaviour gate, Holm over the variant's {len(tests)} tests, 1 vs 3 seeds"
+            if model is None:
+                new, base = (_as_stored(runs, seeds, items) for seeds in (1, 3))
+            else:
+                dropped = model.drop(share, items, rng) if test == planted else None
+                new = model.draw(1, items, rng, dropped, fixed=runs.fixed)
+                base = model.draw(3, items, rng, fixed=runs.fixed)
+            members.append((test, new, base))
+        rises = behaviour_rises(members, margin)
+        failed += any(rise.p_value < GATE_ALPHA for rise in rises)
+    procedure = (
+        f"behaviour gate, Holm over the variant's {len(family)} tests, 1 vs 3 seeds, "
+        f"min effect {margin:g}"
+    )
+    if planted:
+        return Rate(
+            f"power at a drop of {share:g} in {planted}",
+            procedure,
+            name,
+            failed,
+            replicates,
+            "high",
+        )
     return Rate("type-I error", procedure, name, failed, replicates, f"≤ {GATE_ALPHA:g}")
+
+
+def _modelled(runs: Runs) -> bool:
+    return runs.seeds > 1 and runs.correct.min() != runs.correct.max()
+
+
+def _as_stored(runs: Runs, seeds: int, items: np.ndarray) -> Runs:
+    """``seeds`` runs equal to the stored first one, on ``items``."""
+    return Runs(
+        runs.predicted[[0] * seeds][:, items],
+        runs.labels[items],
+        runs.n_classes,
+        tuple(range(seeds)),
+        runs.fixed,
+    )
+
+
+def _family(record: VariantRecord) -> list[tuple[str, str, Runs]]:
+    """Every behaviour test of a variant with two seeds or more: name, capability, runs."""
+    found = {}
+    for run in record.runs:
+        for test, result in run.behaviour.items():
+            found.setdefault(test, (result.capability, result.digest))
+    family = []
+    for test, (capability, digest) in sorted(found.items()):
+        runs = runs_of(record, test, digest)
+        if runs is not None and runs.seeds > 1:
+            family.append((test, capability, runs))
+    return family
 
 
 BEHAVIOUR = {"procedures": BEHAVIOUR_PROCEDURES, "coverage": BEHAVIOUR_COVERAGE}
@@ -280,6 +335,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--drops", default="0.005,0.01,0.02")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--margin",
+        type=float,
+        default=BEHAVIOUR_MIN_EFFECT,
+        help=f"the behaviour gate's smallest rise that counts (default {BEHAVIOUR_MIN_EFFECT:g})",
+    )
+    parser.add_argument(
         "--behaviour",
         nargs="*",
         default=None,
@@ -310,10 +371,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             for rate in measure(label, runs, args.replicates, drops, rng, **extra):
                 rows.append(rate.row())
                 print(" | ".join(rows[-1]), file=sys.stderr, flush=True)  # progress
-        if args.behaviour is not None:
-            sides = [runs for _, runs, _ in _sides(name, record, args.behaviour) if runs]
-            if len(sides) > 1:
-                rows.append(gate_family(name, sides, args.replicates, rng).row())
+        family = _family(record) if args.behaviour is not None else []
+        if family:  # the gate's decision, over all the variant's tests as the product makes it
+            planted = [("", 0.0)] + [
+                (test, drop)
+                for test in args.behaviour
+                for drop in drops
+                if any(name == test and _modelled(runs) for name, _, runs in family)
+            ]
+            for test, share in planted:
+                rate = gate_family(name, family, args.replicates, rng, test, share, args.margin)
+                rows.append(rate.row())
                 print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     print(
         tabulate(

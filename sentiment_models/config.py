@@ -426,6 +426,10 @@ class TrackingConfig:
         check_section(self, "tracking")
 
 
+BEHAVIOUR_MIN_EFFECT = 0.02
+"""The behaviour gate's default smallest rise that counts (measured in docs/statistics.md)."""
+
+
 @dataclass(frozen=True)
 class GateConfig:
     """The accuracy gate and its baseline."""
@@ -452,6 +456,15 @@ class GateConfig:
         "drop only when it is significantly larger than this.",
         metavar="DROP",
         check=lambda value: None if 0 <= value < 1 else "expected a drop between 0 and 1",
+    )
+    gate_behaviour_min_effect: float = option(
+        BEHAVIOUR_MIN_EFFECT,
+        "--gate-behaviour-min-effect",
+        "smallest rise of a behaviour test's failure rate that counts (absolute, e.g. 0.02 = "
+        "2 points, 3 to 6 items of a built-in test): the gate fails a rise only when it is "
+        "significantly larger than this.",
+        metavar="RISE",
+        check=lambda value: None if 0 <= value < 1 else "expected a rise between 0 and 1",
     )
     gate_history: int = option(
         0,

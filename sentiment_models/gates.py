@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sentiment_models.config import BEHAVIOUR_MIN_EFFECT
 from sentiment_models.errors import StoreError, read_json
 from sentiment_models.reporting.store import atomic_write, held_lock
 from sentiment_models.results import (
@@ -58,6 +59,8 @@ class Gate:
     baseline_path: Path
     alpha: float = 0.01
     min_effect: float = 0.005
+    behaviour_min_effect: float = BEHAVIOUR_MIN_EFFECT
+    """The smallest rise of a behaviour test's failure rate that counts."""
     floors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     metrics: tuple[str, ...] = GATED_METRICS
     earlier: tuple[tuple[str, Mapping[str, Any]], ...] = ()
@@ -180,8 +183,7 @@ class Gate:
         rebuild: str,
         fixed: bool,
     ) -> None:
-        """Each behaviour test's failure rate against the baseline's: a one-sided paired
-        test of a rise beyond the smallest effect, Holm-corrected over the variant's tests."""
+        """Each behaviour test's failure rate against the baseline's (``behaviour_rises``)."""
         tests: dict[str, list[BehaviourResult]] = {}
         for result in results:
             for name, found in result.behaviour.items():
@@ -195,8 +197,9 @@ class Gate:
                 f"were not gated; {rebuild}"
             )
             return
-        raw, ungated = [], []
-        for name, found in tests.items():
+        members: list[Member] = []
+        ungated = []
+        for name, found in sorted(tests.items()):
             base = stored.get(name)
             digests = {result.digest for result in found}
             if not isinstance(base, dict) or {base.get("digest")} != digests:
@@ -205,36 +208,39 @@ class Gate:
             try:
                 old = _pass_runs(list(base["seeds"].values()), fixed)
                 new = _pass_runs([result.failed for result in found], fixed)
-                raw.append((name, drop_test(new, old, "accuracy", self.min_effect)))
             except (KeyError, ValueError, TypeError, AttributeError, zlib.error, binascii.Error):
                 ungated.append(name)
+                continue
+            members.append((name, new, old))
         if ungated:
             verdict.warnings.append(
                 f"{variant}: behaviour tests not gated (not in the baseline, or their items "
-                f"changed since): {', '.join(sorted(ungated))}; {rebuild}"
+                f"changed since): {', '.join(ungated)}; {rebuild}"
             )
-        adjusted = holm([test.p_value for _, test in raw])
-        strictest = self.alpha / max(len(raw), 1)
-        for (name, test), p_value in zip(raw, adjusted, strict=True):
-            failed = p_value < self.alpha
+        margin = self.behaviour_min_effect
+        rises = behaviour_rises(members, margin)
+        strictest = self.alpha / max(len(rises), 1)
+        for rise in rises:
+            failed = rise.p_value < self.alpha
+            test = rise.test
             verdict.checks.append(
                 GateCheck(
                     variant,
-                    f"{BEHAVIOUR_CHECK}{name}",
+                    f"{BEHAVIOUR_CHECK}{rise.name}",
                     test.value,
                     test.baseline,
-                    p_value,
-                    _detectable_rise(test, strictest, len(decode_items(tests[name][0].failed))),
+                    rise.p_value,
+                    _detectable_rise(test, strictest, rise.items),
                     failed,
                 )
             )
             if failed:
                 verdict.failures.append(
-                    f"{variant}: behaviour test {name}: failure rate {1 - test.value:.4f} vs "
-                    f"baseline {1 - test.baseline:.4f} (rise {test.drop:+.4f} ± "
-                    f"{test.error:.4f}; one-sided p of a rise beyond {self.min_effect:g} "
-                    f"{p_value:.4g}, Holm over the variant's {len(raw)} behaviour tests): a "
-                    f"rise significantly larger than {self.min_effect:g} (alpha {self.alpha:g})"
+                    f"{variant}: behaviour test {rise.name}: failure rate {1 - test.value:.4f} "
+                    f"vs baseline {1 - test.baseline:.4f} (rise {test.drop:+.4f} ± "
+                    f"{test.error:.4f}; one-sided p of a rise beyond {margin:g} "
+                    f"{rise.p_value:.4g}, Holm over the variant's {len(rises)} behaviour "
+                    f"tests): a rise significantly larger than {margin:g} (alpha {self.alpha:g})"
                 )
 
     def best_entry(
@@ -364,6 +370,35 @@ def _detectable_rise(test: DropTest, alpha: float, items: int) -> float:
     return float(brentq(short, test.margin, room)) if short(room) > 0 else room
 
 
+Member = tuple[str, Runs, Runs]
+"""A behaviour test in the gate: its name, the new runs and the baseline's (pass = correct)."""
+
+
+@dataclass(frozen=True)
+class BehaviourRise:
+    """The behaviour gate's test of one test, ``p_value`` Holm-adjusted over the variant's
+    behaviour tests."""
+
+    name: str
+    test: DropTest
+    p_value: float
+    items: int
+
+
+def behaviour_rises(members: list[Member], min_effect: float) -> list[BehaviourRise]:
+    """Each test's one-sided test of a rise in its failure rate beyond ``min_effect``
+    (``drop_test`` on the pass rate, the seed spread kept at least the item-by-seed noise),
+    Holm over the tests."""
+    tests = [
+        drop_test(new, old, "accuracy", min_effect, noise_floor=True) for _, new, old in members
+    ]
+    adjusted = holm([test.p_value for test in tests])
+    return [
+        BehaviourRise(name, test, p_value, len(new.labels))
+        for (name, new, _), test, p_value in zip(members, tests, adjusted, strict=True)
+    ]
+
+
 def _pass_runs(failed: list[str], fixed: bool) -> Runs:
     """Seeds' per-item failures (``encode_items``) as runs whose correct items passed."""
     passed = [1 - decode_items(text).astype(np.int16) for text in failed]
@@ -377,11 +412,16 @@ def behaviour_summary(checks: list[GateCheck]) -> str:
         return ""
     failed = [check.metric.removeprefix(BEHAVIOUR_CHECK) for check in found if check.failed]
     said = f"failed {', '.join(failed)}" if failed else "no significant rise"
-    room = [check.detectable for check in found if check.baseline > 0] or [0.0]
-    low, high = min(room), max(room)  # a test every item of which failed cannot rise
+    # a detectable rise at the room left (the pass rate) is none: the test fails (almost)
+    # every item already, and cannot rise past the margin with that power
+    seen = [check.detectable for check in found if check.detectable < check.baseline - TOLERANCE]
+    full = len(found) - len(seen)
+    rest = f" ({full} failing too many items to rise that far)" if full else ""
+    if not seen:
+        return f"behaviour ({len(found)} tests): {said}, none could detect a rise{rest}"
     return (
         f"behaviour ({len(found)} tests): {said}, could detect failure-rate rises of "
-        f"{low:.3f} to {high:.3f} or more"
+        f"{min(seen):.3f} to {max(seen):.3f} or more{rest}"
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -162,6 +162,14 @@ class SeedSpread:
     def within(self, weight: np.ndarray) -> float:
         """W: the w²-weighted across-seed variance of the items (item-by-seed noise)."""
         return float(np.sum(weight**2 * self.per_item))
+
+    def at_least_noise(self, weight: np.ndarray) -> SeedSpread:
+        """V raised to W where it fell below: a run's metric varies across seeds at least
+        by the item-by-seed noise it sums, unless items trade places exactly (a negative
+        covariance the gate does not count on). With few runs and rare outcomes the seeds
+        often agree on a count by chance (V = 0) while disagreeing on which items; a V of 0
+        would then make any rise "certain" (measured: ``bench/measure_statistics.py``)."""
+        return replace(self, between=max(self.between, self.within(weight)))
 
 
 def _zero_spread(n_items: int) -> SeedSpread:
@@ -343,6 +351,7 @@ def difference(
     names: tuple[str, str] = ("first", "second"),
     matched: bool = False,
     same_variant: bool = False,
+    noise_floor: bool = False,
 ) -> Spread:
     """``first``'s seed mean minus ``second``'s on the same items, with its variance.
 
@@ -386,6 +395,8 @@ def difference(
                 if first.fixed or second.fixed
                 else SeedSpread.pooled([s for s in spreads if s is not None])
             )
+            if noise_floor and pooled is not None:
+                pooled = pooled.at_least_noise(weight)
             parts = [] if pooled is None else [(pooled, 1 / first.seeds + 1 / second.seeds)]
             unknown = names if pooled is None else ()
         values = a.mean(axis=0) - b.mean(axis=0)
@@ -692,12 +703,14 @@ class DropTest:
         )
 
 
-def drop_test(new: Runs, baseline: Runs, metric: str, margin: float = 0.0) -> DropTest:
+def drop_test(
+    new: Runs, baseline: Runs, metric: str, margin: float = 0.0, *, noise_floor: bool = False
+) -> DropTest:
     """One-sided test that ``new`` scores more than ``margin`` below ``baseline`` on
     ``metric`` (the same variant before and after a change: one seed spread, pooled from
-    the sides with two runs or more, applies to both)."""
+    the sides with two runs or more, applies to both; ``noise_floor``: see ``difference``)."""
     found = difference(
-        baseline, new, metric, names=("baseline", "new"), same_variant=True
+        baseline, new, metric, names=("baseline", "new"), same_variant=True, noise_floor=noise_floor
     )  # baseline - new: the drop
     return DropTest(
         metric,

@@ -271,6 +271,7 @@ def test_the_gate_fails_a_significant_rise_in_a_failure_rate(tmp_path):
     (failure,) = [f for f in verdict.failures if "behaviour" in f]
     assert failure.startswith("lstm: behaviour test negated-positive: failure rate 0.4")
     assert "Holm over the variant's 1 behaviour tests" in failure
+    assert "a rise significantly larger than 0.02 (alpha 0.01)" in failure
     (check,) = [c for c in verdict.checks if c.metric.startswith(BEHAVIOUR_CHECK)]
     assert check.failed and check.drop > 0.25
 
@@ -279,7 +280,7 @@ def test_the_gate_passes_noise_and_warns_of_tests_it_cannot_pair(tmp_path):
     same = _gated(tmp_path, 0.2, 0.2)
     assert not [f for f in same.failures if "behaviour" in f]
     (check,) = [c for c in same.checks if c.metric.startswith(BEHAVIOUR_CHECK)]
-    assert not check.failed and 0.005 < check.detectable < 0.2
+    assert not check.failed and 0.02 < check.detectable < 0.3
     changed = _gated(tmp_path, 0.2, 0.9, new_digest="d2")
     assert not [f for f in changed.failures if "behaviour" in f]
     assert any(
@@ -370,6 +371,7 @@ def test_a_planted_negation_defect_fails_the_gate_while_accuracy_barely_moves(tm
         for f in ("clean", "broken")
     ]
     print(f"accuracy {before:.4f} -> {after:.4f}; negated-positive failures {negated}")
+    print(*failures, sep="\n")
     assert abs(after - before) < 0.01  # the test split hardly needs negation
     assert negated[1] - negated[0] > 40  # of 200 items
 
@@ -437,6 +439,26 @@ def test_a_stored_behaviour_result_that_disagrees_with_itself_is_refused_on_read
         assert str(error.value).startswith(f"{path}, {message}"), error.value
 
 
+def test_a_baseline_whose_seeds_agree_on_the_count_by_chance_does_not_make_a_rise_certain():
+    """Three seeds that fail the same number of items, different ones each time, measure
+    no spread of the count (V = 0), yet a run varies by at least its item-by-seed noise
+    (W); the behaviour gate's test keeps V at W or above."""
+    from sentiment_models.statistics import Runs, drop_test
+
+    def runs(rows: list[list[int]]) -> Runs:
+        failed = np.zeros((len(rows), 100), dtype=np.int16)
+        for row, items in zip(failed, rows, strict=True):
+            row[items] = 1
+        return Runs.of(list(1 - failed), np.ones(100, dtype=np.int16), 2)
+
+    baseline = runs([[0, 1, 2], [3, 4, 5], [6, 7, 8]])  # 3 failures each, none shared
+    new = runs([[0, 3, 6, 9, 10]])  # 5: two more
+    plain = drop_test(new, baseline, "accuracy", 0.005)
+    floored = drop_test(new, baseline, "accuracy", 0.005, noise_floor=True)
+    assert plain.error < 1e-9 and plain.p_value < 1e-12  # the defect the floor mends
+    assert floored.error > 0.0199 and floored.p_value > 0.2
+
+
 def test_with_no_failure_on_either_side_the_gate_quotes_a_binomial_detectable_rise(tmp_path):
     from scipy.stats import norm
 
@@ -445,8 +467,8 @@ def test_with_no_failure_on_either_side_the_gate_quotes_a_binomial_detectable_ri
     assert not check.failed
     d = check.detectable  # not the margin the zero-spread t formula would give
     z = norm.ppf(1 - 0.01) + norm.ppf(0.8)
-    assert d == pytest.approx(0.005 + z * np.sqrt(d * (1 - d) / 200))
-    assert 0.05 < d < 0.07
+    assert d == pytest.approx(0.02 + z * np.sqrt(d * (1 - d) / 200))  # the behaviour margin
+    assert 0.07 < d < 0.1
 
 
 def test_the_rows_keep_one_order_whatever_order_the_records_hold_the_tests_in():
@@ -472,3 +494,61 @@ def test_the_rows_keep_one_order_whatever_order_the_records_hold_the_tests_in():
         for found in (forward, backward)
     ]
     assert orders == [["b-mft", "a-mft", "typos", "z-dir"]] * 2
+
+
+@pytest.mark.integration  # a subprocess: the measurement script on a tiny store
+def test_the_measurement_script_measures_the_behaviour_gate_as_the_product_decides(tmp_path):
+    """``bench/measure_statistics.py --behaviour`` on a store the test writes: the per-test
+    rows of the named test, then the gate's decision over every test of the variant (one
+    that no seed ever failed included, redrawn as stored): its type-I error and its power
+    at the drop planted in the named test."""
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from sentiment_models.reporting.store import update_results
+    from sentiment_models.results import SessionInfo
+
+    record = _with_behaviour(make_seeds_result("lstm", 0.7), 0.3)
+    never = _behaviour(np.zeros(150, dtype=bool), digest="d9")
+    runs = tuple(
+        replace(run, behaviour={**run.behaviour, "upper-case": never}) for run in record.runs
+    )
+    update_results(tmp_path, {"lstm": replace(record, runs=runs)}, SessionInfo("now"), lambda _: {})
+    script = Path(__file__).resolve().parent.parent / "bench" / "measure_statistics.py"
+    command = [sys.executable, str(script), str(tmp_path), "--behaviour", "negated-positive"]
+    command += ["--replicates", "5", "--drops", "0.1"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "lstm" in line]
+    family = [row for row in rows if "Holm over the variant's 2 tests" in row]
+    assert [row.split("|")[1].strip() for row in family] == [
+        "type-I error",
+        "power at a drop of 0.1 in negated-positive",
+    ], rows
+    assert all("min effect 0.02" in row and "| 5 " in row for row in family)
+    per_test = [row for row in rows if "lstm / negated-positive" in row]
+    assert len(per_test) == 4, rows  # type-I, power, coverage with 3 seeds and with 1
+    assert not [row for row in rows if "upper-case" in row]  # in the family, not measured alone
+
+
+def test_the_gate_line_leaves_tests_that_cannot_rise_out_of_the_detectable_range():
+    """A test that fails 99% of its items can rise by 0.01 at most: quoting that as a rise
+    it "could detect" would read as great power; the line counts such tests apart."""
+    from sentiment_models.gates import behaviour_summary
+    from sentiment_models.results import GateCheck
+
+    def check(name: str, pass_rate: float, detectable: float) -> GateCheck:
+        return GateCheck(
+            "lstm", f"{BEHAVIOUR_CHECK}{name}", pass_rate, pass_rate, 1.0, detectable, False
+        )
+
+    checks = [check("typos", 0.8, 0.06), check("questions", 0.9, 0.11), check("emoji", 0.01, 0.01)]
+    assert behaviour_summary(checks) == (
+        "behaviour (3 tests): no significant rise, could detect failure-rate rises of 0.060 "
+        "to 0.110 or more (1 failing too many items to rise that far)"
+    )
+    assert behaviour_summary(checks[2:]) == (
+        "behaviour (1 tests): no significant rise, none could detect a rise "
+        "(1 failing too many items to rise that far)"
+    )

@@ -143,6 +143,7 @@ class BenchSession:
             path,
             alpha=gate.gate_alpha,
             min_effect=gate.gate_min_effect,
+            behaviour_min_effect=gate.gate_behaviour_min_effect,
             floors=read_floors(self.settings.rootdir / "pyproject.toml"),
             earlier=baseline_history(path, gate.gate_history) if gate.gate_history else (),
         )
