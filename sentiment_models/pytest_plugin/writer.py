@@ -120,7 +120,8 @@ class ResultsWriter:
         if records:
             notes.append(render_terminal(stored, order, records, analyses[-1]))
             notes.append(verdict_line(stored, order, analyses[-1]))
-            behaviour = behaviour_line(stored.variants, ordered_names(stored.variants, order))
+            names = ordered_names(stored.variants, order)
+            behaviour = behaviour_line(stored.variants, names, analyses[-1].behaviour)
             notes += [behaviour] if behaviour else []
             self._log_summaries(records, analyses[-1])
             self.report = self._report(stored, analyses[-1], records, outcomes)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sentiment_models.reporting.behaviour import BehaviourAnalysis, analyse_behaviour
 from sentiment_models.results import ResultsStore, SeedRun, VariantRecord, decode_items
 from sentiment_models.statistics import Comparison, Estimate, Runs, compare
 from sentiment_models.variants.base import DEPLOYMENT
@@ -38,6 +39,8 @@ class SetAnalysis:
 class Analysis:
     sets: dict[str, SetAnalysis]
     alpha: float
+    behaviour: BehaviourAnalysis | None = None
+    """The behaviour suite's failure rates and comparisons (``reporting.behaviour``)."""
 
     @property
     def test(self) -> SetAnalysis:
@@ -54,7 +57,7 @@ def analyse(store: ResultsStore, order: Iterable[str], *, alpha: float = 0.05) -
     names = ordered_names(records, order)
     transfer_sets = sorted({key for name in names for key in records[name].data.transfer})
     sets = {key: _analyse_set(key, records, names, alpha) for key in (IN_DOMAIN, *transfer_sets)}
-    return Analysis(sets, alpha)
+    return Analysis(sets, alpha, analyse_behaviour(records, names, alpha))
 
 
 def _analyse_set(

@@ -140,9 +140,14 @@ def failure_estimate(runs: Runs) -> Estimate:
 
 
 # -- rendering --------------------------------------------------------------------------------
-def render_behaviour(records: Mapping[str, VariantRecord], names: Sequence[str]) -> list[str]:
-    """The comparison page's "Behaviour" section (nothing when no run holds the suite)."""
-    found = analyse_behaviour(records, names)
+def render_behaviour(
+    records: Mapping[str, VariantRecord],
+    names: Sequence[str],
+    found: BehaviourAnalysis | None = None,
+) -> list[str]:
+    """The comparison page's "Behaviour" section (nothing when no run holds the suite);
+    ``found``: the records' analysis, when already made."""
+    found = found or analyse_behaviour(records, names)
     if not found.tests:
         return []
     worst = {name: row.name for name in found.names if (row := found.worst(name))}
@@ -218,9 +223,14 @@ def _escape(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
 
-def behaviour_line(records: Mapping[str, VariantRecord], names: Sequence[str]) -> str | None:
-    """The terminal's one line: each variant's worst behaviour test."""
-    found = analyse_behaviour(records, names)
+def behaviour_line(
+    records: Mapping[str, VariantRecord],
+    names: Sequence[str],
+    found: BehaviourAnalysis | None = None,
+) -> str | None:
+    """The terminal's one line: each variant's worst behaviour test (``found``: the
+    records' analysis, when already made)."""
+    found = found or analyse_behaviour(records, names)
     if not found.tests:
         return None
     worst = [

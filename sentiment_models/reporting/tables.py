@@ -300,7 +300,7 @@ def render_comparison(
     parts += [tabulate(rows, headers=header, tablefmt="github", disable_numparse=True), ""]
     parts += render_differences(analysis)
     parts += render_transfer(analysis, names)
-    parts += render_behaviour(records, names)
+    parts += render_behaviour(records, names, analysis.behaviour)
     parts += ["## Per-class precision / recall (test, mean over seeds)", ""]
     parts += [_per_class(records, names), ""]
     parts += ["## Hyper-parameters", ""]
