@@ -70,6 +70,11 @@ def test_values_are_parsed_and_defaults_kept():
         ("--seeds", "-1", "--seeds -1: expected seeds of 0 or more"),
         ("--eval-dataset", ["csv="], "--eval-dataset csv=: expected NAME or NAME=PATH"),
         ("--gate-min-effect", "-0.1", "--gate-min-effect -0.1: expected a drop between 0 and 1"),
+        (
+            "--gate-behaviour-min-effect",
+            "1.5",
+            "--gate-behaviour-min-effect 1.5: expected a rise between 0 and 1",
+        ),
         ("--train-score-rows", "-5", "--train-score-rows -5: expected 0 or more"),
         ("--data-encoding", "bogus", "--data-encoding bogus: unknown text encoding"),
         ("--bench-profile", "fast", "--bench-profile fast: expected one of full, quick, tiny"),
