@@ -13,6 +13,7 @@ replacement from the stored ones):
 
     python bench/measure_statistics.py [RESULTS_DIR] [--replicates N] [--variants NAME ...]
         [--drops 0.005,0.01,0.02] [--seed N] [--behaviour [TEST ...]] [--margin M]
+        [--new-seeds N]
 
 Procedures measured, as the product applies them: the comparison's paired t test over
 items and seeds (``statistics.difference``; comparison.md, three seeds a side, alpha 0.05
@@ -29,8 +30,8 @@ coverage of the failure-rate interval as the tables show it
 (``reporting.behaviour.failure_estimate``: kept within [0, 1], exact when every item passed
 or failed), and the gate's decision on the variant as the product makes it
 (``gates.behaviour_rises``, over every behaviour test of the variant, at ``--margin``,
-default the gate's): its type-I error, and its power at each of ``--drops`` planted in each
-test named after ``--behaviour``."""
+default the gate's; ``--new-seeds`` new runs against three): its type-I error, and its power
+at each of ``--drops`` planted in each test named after ``--behaviour``."""
 
 from __future__ import annotations
 
@@ -231,10 +232,11 @@ def gate_family(
     planted: str = "",
     share: float = 0.0,
     margin: float = BEHAVIOUR_MIN_EFFECT,
+    new_seeds: int = 1,
 ) -> Rate:
     """The gate's decision on a variant's behaviour as the product makes it
-    (``gates.behaviour_rises``: each test's rise beyond ``margin``, one new seed against
-    three, Holm over the tests); the share of replicates in which any test fails it:
+    (``gates.behaviour_rises``: each test's rise beyond ``margin``, ``new_seeds`` new runs
+    against three, Holm over the tests); the share of replicates in which any test fails it:
     with no change anywhere (type-I error), or with a drop of ``share`` planted in the test
     ``planted`` (power). ``family``: (test, capability, runs) of every test of the variant;
     a test whose runs all agree item for item (nothing to model) is redrawn as stored."""
@@ -245,16 +247,16 @@ def gate_family(
         for (test, _, runs), model in zip(family, models, strict=True):
             items = rng.integers(0, len(runs.labels), len(runs.labels))
             if model is None:
-                new, base = (_as_stored(runs, seeds, items) for seeds in (1, 3))
+                new, base = (_as_stored(runs, seeds, items) for seeds in (new_seeds, 3))
             else:
                 dropped = model.drop(share, items, rng) if test == planted else None
-                new = model.draw(1, items, rng, dropped, fixed=runs.fixed)
+                new = model.draw(new_seeds, items, rng, dropped, fixed=runs.fixed)
                 base = model.draw(3, items, rng, fixed=runs.fixed)
             members.append((test, new, base))
         rises = behaviour_rises(members, margin)
         failed += any(rise.p_value < GATE_ALPHA for rise in rises)
     procedure = (
-        f"behaviour gate, Holm over the variant's {len(family)} tests, 1 vs 3 seeds, "
+        f"behaviour gate, Holm over the variant's {len(family)} tests, {new_seeds} vs 3 seeds, "
         f"min effect {margin:g}"
     )
     if planted:
@@ -341,6 +343,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"the behaviour gate's smallest rise that counts (default {BEHAVIOUR_MIN_EFFECT:g})",
     )
     parser.add_argument(
+        "--new-seeds",
+        type=int,
+        default=1,
+        help="the behaviour gate's new runs against the baseline's three: 1 as `make gate` "
+        "runs it, 3 for a gate run with --seeds 0,1,2 (default 1)",
+    )
+    parser.add_argument(
         "--behaviour",
         nargs="*",
         default=None,
@@ -351,6 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.replicates < 1:
         parser.error(f"--replicates {args.replicates}: expected 1 or more")
+    if args.new_seeds < 1:
+        parser.error(f"--new-seeds {args.new_seeds}: expected 1 or more")
     try:
         drops = [float(part) for part in args.drops.split(",") if part.strip()]
     except ValueError:
@@ -380,7 +391,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if any(name == test and _modelled(runs) for name, _, runs in family)
             ]
             for test, share in planted:
-                rate = gate_family(name, family, args.replicates, rng, test, share, args.margin)
+                rate = gate_family(
+                    name, family, args.replicates, rng, test, share, args.margin, args.new_seeds
+                )
                 rows.append(rate.row())
                 print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     print(
