@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 GATED_METRICS = ("accuracy", "macro_recall")
 FLOORS_TABLE = "tool.sentiment-bench.floors"
 BASELINE_FORMAT = 2
+ONE_SEED_CAVEAT = (
+    "; with one new seed this check fails unchanged variants more often than alpha "
+    "(docs/statistics.md#the-behaviour-gate): confirm with --seeds 0,1,2"
+)
 BEHAVIOUR_CHECK = "behaviour:"
 """The metric name of a gate check on a behaviour test: this prefix and the test's name."""
 
@@ -241,6 +245,7 @@ class Gate:
                     f"{test.error:.4f}; one-sided p of a rise beyond {margin:g} "
                     f"{rise.p_value:.4g}, Holm over the variant's {len(rises)} behaviour "
                     f"tests): a rise significantly larger than {margin:g} (alpha {self.alpha:g})"
+                    + (ONE_SEED_CAVEAT if len(results) == 1 and not fixed else "")
                 )
 
     def best_entry(

@@ -248,14 +248,14 @@ def test_behaviour_results_round_trip_through_the_serializer():
 
 
 # -- the gate ------------------------------------------------------------------------------------
-def _gated(tmp_path, baseline_rate: float, new_rate: float, new_digest: str = "d1"):
+def _gated(tmp_path, baseline_rate: float, new_rate: float, new_digest: str = "d1", seeds=(5, 6)):
     from tests.test_gates import _runs, _split
 
     path = tmp_path / "baseline.json"
     record = make_seeds_result("lstm", 0.75, test_digest=_split().test.digest)
     update_baseline(path, "quick", {"lstm": _with_behaviour(record, baseline_rate)})
     runs = {}
-    for seed, (split, result) in _runs(0.75, seeds=(5, 6)).items():
+    for seed, (split, result) in _runs(0.75, seeds=seeds).items():
         failed = np.random.default_rng(seed).random(200) < new_rate
         from dataclasses import replace
 
@@ -272,8 +272,20 @@ def test_the_gate_fails_a_significant_rise_in_a_failure_rate(tmp_path):
     assert failure.startswith("lstm: behaviour test negated-positive: failure rate 0.4")
     assert "Holm over the variant's 1 behaviour tests" in failure
     assert "a rise significantly larger than 0.02 (alpha 0.01)" in failure
+    assert "one new seed" not in failure  # two new seeds here
     (check,) = [c for c in verdict.checks if c.metric.startswith(BEHAVIOUR_CHECK)]
     assert check.failed and check.drop > 0.25
+
+
+def test_a_failure_with_one_new_seed_says_how_far_to_trust_it(tmp_path):
+    """With one new run the behaviour gate errs above alpha (measured); its failure says so
+    and how to confirm."""
+    verdict = _gated(tmp_path, 0.2, 0.5, seeds=(5,))
+    (failure,) = [f for f in verdict.failures if "behaviour" in f]
+    assert failure.endswith(
+        "(alpha 0.01); with one new seed this check fails unchanged variants more often than "
+        "alpha (docs/statistics.md#the-behaviour-gate): confirm with --seeds 0,1,2"
+    )
 
 
 def test_the_gate_passes_noise_and_warns_of_tests_it_cannot_pair(tmp_path):
