@@ -8,7 +8,8 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,30 @@ def tensorflow_device() -> str:
 
     gpus = tf.config.list_physical_devices("GPU")
     return "GPU:0" if gpus else "cpu"
+
+
+_RESIZER: Callable[[], None] | None = None
+_RESIZE_EVERY = 10.0
+_last_resize = 0.0
+
+
+def on_resize(resizer: Callable[[], None] | None, every: float = 10.0) -> None:
+    """Let the host resize this process's thread pools while a phase runs: ``resizer`` (the
+    bench plugin's, on an xdist worker: cores that finished workers freed) is called by
+    ``resize_point`` at most every ``every`` seconds; None: never."""
+    global _RESIZER, _RESIZE_EVERY, _last_resize
+    _RESIZER, _RESIZE_EVERY, _last_resize = resizer, every, time.monotonic()
+
+
+def resize_point() -> None:
+    """Called by a long loop between its steps (a transformer's fine-tuning), where a new
+    thread count changes no result (the training is the same whatever the threads): the
+    host's resizer runs, at most every few seconds."""
+    global _last_resize
+    if _RESIZER is None or time.monotonic() - _last_resize < _RESIZE_EVERY:
+        return
+    _last_resize = time.monotonic()
+    _RESIZER()
 
 
 _UNTIMED = threading.Event()

@@ -100,9 +100,10 @@ def comparable_baseline(path: Path) -> dict:
 
 
 def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
-    """``-n 2``: every seed of a variant on one worker, the controller writes the tables and
-    a pytest-benchmark JSON once, the results equal a serial session's; the workers and the
-    controller share a new SQLite store (its schema created once, under its lock)."""
+    """``-n 2``: a seed at a time per worker, the controller writes the tables and a
+    pytest-benchmark JSON once, the results equal a serial session's; the workers and the
+    controller share a new SQLite store (its schema created once, under its lock), and each
+    variant has one run there, whichever workers ran its seeds."""
     serial_dir, parallel_dir = pytester.path / "serial", pytester.path / "parallel"
     serial = pytester.runpytest_subprocess(*bench_dir, *CASES, "--results-dir", str(serial_dir))
     serial.assert_outcomes(passed=8)
@@ -122,7 +123,7 @@ def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
     parallel.assert_outcomes(passed=8)
     parallel.stdout.fnmatch_lines(
         [
-            "*3 variant(s) over 2 xdist worker(s), one worker per variant and all its seeds*",
+            "*3 variant(s) over 2 xdist worker(s), a seed at a time per worker*",
             "*linear-seed1: test accuracy *",
             "*results written: *parallel/comparison.md*",
         ]
@@ -132,12 +133,10 @@ def test_workers_give_the_serial_results_written_once(pytester, bench_dir):
     stored = json.loads((parallel_dir / "results.json").read_text())
     threads = runtime.default_threads(2)
     widened = {threads, runtime.usable_cores()}  # a worker left alone takes the freed cores
-    for record in stored["variants"].values():
-        executions = [run["execution"] for run in record["runs"]]
-        assert len({run["worker"] for run in executions}) == 1, executions
-        assert {run["threads"] for run in executions} <= widened
-        assert {run["device"] for run in executions} == {"cpu"}
-    assert len({r["runs"][0]["execution"]["worker"] for r in stored["variants"].values()}) == 2
+    executions = [run["execution"] for r in stored["variants"].values() for run in r["runs"]]
+    assert {run["threads"] for run in executions} <= widened
+    assert {run["device"] for run in executions} == {"cpu"}
+    assert {run["worker"] for run in executions} == {"gw0", "gw1"}
     table = (parallel_dir / "comparison.md").read_text()
     assert re.search(r"\| Threads +\| \d+ +\| \d+ +\| \d+ +\|", table)
     benchmarks = json.loads(report.read_text())["benchmarks"]
@@ -454,12 +453,15 @@ def test_cores_a_finished_worker_leaves_go_to_the_worker_still_running():
 def test_under_xdist_the_last_worker_widens_its_threads_when_the_other_is_done(
     pytester, bench_dir, monkeypatch
 ):
-    """Two workers, one core each: vader (one short case) on one, three seeds of a slow
-    variant on the other. Once vader's worker is down, the slow variant's later seeds train
-    with both cores, and the table's Threads row says so."""
+    """Two workers, one core each, with the gate (a variant and all its seeds per worker):
+    vader (one short case) on one, three seeds of a slow variant on the other. Once vader's
+    worker is down, the slow variant's later seeds train with both cores, and the table's
+    Threads row says so."""
     pytester.makeconftest(SLOW_SEEDS)
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent.parent))
-    args = (*bench_dir, "-k", "slow or vader", "--seeds", "0,1,2", "-n", "2")
+    selected = (*bench_dir, "-k", "slow or vader", "--seeds", "0,1,2")
+    pytester.runpytest_subprocess(*selected, "--update-baseline").assert_outcomes(passed=8)
+    args = (*selected, "--gate", "-n", "2")
     result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(passed=8)
     stored = json.loads((pytester.path / "results" / "results.json").read_text())

@@ -65,3 +65,20 @@ def test_background_work_waits_for_the_timed_phase_to_end():
         events.append("timed phase over")
     worker.join(5)
     assert events == ["timed phase over", "logged"]
+
+
+def test_resize_points_call_the_host_at_most_every_interval():
+    calls = []
+    try:
+        runtime.on_resize(lambda: calls.append(1), every=3600.0)
+        runtime.resize_point()  # within the interval since on_resize: not called
+        assert calls == []
+        runtime.on_resize(lambda: calls.append(1), every=0.0)
+        runtime.resize_point()
+        runtime.resize_point()
+        assert calls == [1, 1]
+        runtime.on_resize(None)
+        runtime.resize_point()
+        assert calls == [1, 1]
+    finally:
+        runtime.on_resize(None)

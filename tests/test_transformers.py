@@ -124,6 +124,45 @@ def test_minilm_fine_tuning_keeps_its_best_check(tiny_rows):
     assert variant.model.config.id2label == {0: "negative", 1: "neutral", 2: "positive"}
 
 
+def test_minilm_threads_resized_during_fine_tuning_change_no_weight(tiny_rows):
+    """An xdist worker widens its thread pools while MiniLM fine-tunes (``runtime.resize_point``,
+    cores a finished worker freed): the weights are the same, bit for bit, as with one thread
+    throughout."""
+    import torch
+
+    from sentiment_models import memo, runtime
+
+    texts = [text for text, _ in tiny_rows]
+    labels = [label for _, label in tiny_rows]
+    params = {"max_length": 32, "batch_size": 8, "validation_checks": 1, "frozen_layers": 4}
+    before = runtime.current()
+    resized = []
+
+    def resize() -> None:  # the host's resizer: 1 thread, then 2 from the second step on
+        resized.append(runtime.configure(2 if resized else 1, "cpu").threads)
+
+    weights = {}
+    try:
+        for name, resizer in (("one thread", None), ("resized", resize)):
+            memo.forget()
+            runtime.configure(1, "cpu")
+            runtime.on_resize(resizer, every=0.0)
+            model = create_variant("minilm-finetuned", seed=5, **params).fit(texts, labels).model
+            weights[name] = {key: value.clone() for key, value in model.state_dict().items()}
+    finally:
+        runtime.on_resize(None)
+        runtime.configure(before.threads, before.device)
+        memo.forget()
+    assert len(resized) > 2 and resized[-1] == 2  # the fine-tuning went on with two threads
+    assert weights["one thread"].keys() == weights["resized"].keys()
+    changed = [
+        key
+        for key, value in weights["one thread"].items()
+        if not torch.equal(value, weights["resized"][key])
+    ]
+    assert not changed, changed
+
+
 def test_int8_variant_quantises_the_fine_tuned_model_of_the_same_seed(tmp_path, tiny_rows):
     """minilm-finetuned-int8 reuses the model minilm-finetuned fine-tuned in this process (same
     texts, labels, parameters and seed), quantises a copy, saves the float32 weights and
@@ -224,3 +263,29 @@ def test_bad_hf_model_path_stops_before_training(pytester, bench_dir):
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: --hf-model './no-such-model': no such folder*"])
     assert not (pytester.path / "results").exists()
+
+
+def test_the_minilm_cost_script_prints_a_row_per_configuration():
+    """``bench/measure_minilm_cost.py``, as its docstring runs it, at the smallest size: a
+    real fine-tuning per configuration, one table row each, the first its own reference."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "measure_minilm_cost.py"
+    arguments = ["--texts", "16", "--frozen", "5", "4", "--threads", "1", "--repeat", "1"]
+    done = subprocess.run(
+        [sys.executable, str(script), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [
+        line for line in done.stdout.splitlines() if line.startswith("| ") and "---" not in line
+    ]
+    assert rows[0].startswith("| frozen layers | threads |")
+    assert [row.split(" | ")[:2] for row in rows[1:]] == [["| 5", "1"], ["| 4", "1"]]
+    assert rows[1].endswith("| 1.00 |")
+    assert all(float(row.split(" | ")[2]) > 0 for row in rows[1:])

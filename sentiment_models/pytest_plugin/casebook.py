@@ -259,8 +259,8 @@ class CaseBook:
                 self.rejected.append(line)
                 return line
         self.outcomes[key] = self._failed(outcome) if key in self.lost else outcome
-        failures = outcome.tracking_failures if outcome.worker != self.settings.process else ()
-        self.tracker.adopt(outcome.variant, outcome.tracking, failures)
+        if outcome.worker != self.settings.process:  # a worker's case: what it logged
+            self.tracker.adopt(outcome.variant, outcome.tracking, outcome.tracking_failures)
         return None
 
     def phase_lost(self, key: str, node_id: str, reason: str) -> None:

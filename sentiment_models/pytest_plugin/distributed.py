@@ -32,7 +32,8 @@ WORKERS_HERE = "sentiment_bench_workers_here"
 """How many workers share the worker's machine (its threads default to its cores over that)."""
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SCHEDULED = ("load", "loadgroup")
-"""The ``--dist`` modes (``-n`` alone means load) in which a variant's cases share a worker."""
+"""The ``--dist`` modes (``-n`` alone means load) in which the bench deals its own scopes: a
+case's two phases (with ``--gate``: a variant's every case) share a worker."""
 
 
 class ResultsCollector:
@@ -147,7 +148,10 @@ class ResultsCollector:
             return None  # the user chose another mode: xdist's own scheduler
         from sentiment_models.pytest_plugin.scheduling import VariantScheduling, expected_seconds
 
-        return VariantScheduling(config, log, costs=expected_seconds(self.session.settings))
+        settings = self.session.settings
+        by_seed = not settings.config.gate.gate  # the gate tests a variant's seeds together
+        costs = expected_seconds(settings, by_seed)
+        return VariantScheduling(config, log, costs=costs, by_seed=by_seed)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -180,9 +184,10 @@ class ResultsCollector:
             session.refuse(usage_error(error))
         settings = session.settings
         self.lines.watch(self.running_cases)
+        unit = "a variant and all its seeds (--gate)" if settings.config.gate.gate else "a seed"
         self._write(
             f"sentiment-bench: {len(names)} variant(s) over {settings.workers} xdist worker(s), "
-            f"one worker per variant and all its seeds, {settings.threads} thread(s) per worker"
+            f"{unit} at a time per worker, {settings.threads} thread(s) per worker"
         )
 
     @pytest.hookimpl(optionalhook=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from sentiment_models import runtime
 from sentiment_models.errors import BenchError
 from sentiment_models.pytest_plugin import hookspecs
 from sentiment_models.pytest_plugin.distributed import (
@@ -95,6 +96,8 @@ def pytest_configure(config: pytest.Config) -> None:
         warnings.filterwarnings("ignore", message=XDIST_WARNING)  # also at its unconfigure
         session = _session(config, role, process, workers)
         config.pluginmanager.register(WorkerTimings(session.book.phase_seconds), WorkerTimings.NAME)
+        if session.settings.config.run.threads is None:
+            runtime.on_resize(lambda: _widen(config))
     else:
         check_gateways(config)
         session = _session(config, role, process, workers)
@@ -175,6 +178,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     restore_sigterm(config)
+    runtime.on_resize(None)
     lines = config.stash.get(LINES_KEY, None)
     if lines is not None:
         lines.close()
@@ -187,17 +191,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         case, phase = case_of(item), phase_of(item)
         lines.phase_started(f"{case_id(*case)} {phase}" if case and phase else None)
     if hasattr(item.config, "workerinput") and case_of(item) is not None:
-        from sentiment_models.pytest_plugin.cores import widen
+        _widen(item.config)
 
-        settings = item.config.stash[SESSION_KEY].settings
-        run = settings.config.run
-        widen(
-            settings.rootdir,
-            item.config.stash[RUN_KEY],
-            settings.threads,
-            given=run.threads is not None,
-            device=run.device,
-        )
+
+def _widen(config: pytest.Config) -> None:
+    """On an xdist worker, before each phase and between the steps of a long fit
+    (``runtime.resize_point``): take the share of the cores that finished workers freed."""
+    from sentiment_models.pytest_plugin.cores import widen
+
+    settings = config.stash[SESSION_KEY].settings
+    run = settings.config.run
+    widen(
+        settings.rootdir,
+        config.stash[RUN_KEY],
+        settings.threads,
+        given=run.threads is not None,
+        device=run.device,
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

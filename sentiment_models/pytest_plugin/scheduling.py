@@ -1,17 +1,21 @@
 """How pytest-xdist deals the bench cases to its workers: xdist's own scope scheduling, with
-a variant as the scope, so that a variant's train and evaluate phases of every seed run on one
-worker, in collection order (the evaluate phase reuses the model its train phase fitted, and
-the gate sees every seed). Other tests are each their own scope, or their ``xdist_group``.
+a case (a variant and one seed) as the scope, so that its train and evaluate phases run on one
+worker, in order (the evaluate phase reuses the model its train phase fitted), and the seeds of
+a long variant run side by side on several workers. With ``--gate`` the scope is the variant
+and all its seeds: the gate tests a variant on every seed of the session, in the process that
+ran them. Other tests are each their own scope, or their ``xdist_group``.
 
 Scopes are handed out longest first (the classic LPT rule), by the seconds the results store
 recorded for each variant; a variant with no record counts as longest, so that a long unknown
-case does not start last. A worker gets its next variant only when it is nearly free. A
-deployment variant (``derived_from``) shares the scope of the variant it transforms, so that
-it reuses that variant's trained models on the same worker instead of training them again."""
+case does not start last. A worker gets its next scope only when it is nearly free. A
+deployment variant (``derived_from``) shares the scope of the variant it transforms (the same
+seed), so that it reuses that variant's trained model on the same worker instead of training
+it again."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,18 +23,20 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 from sentiment_models.errors import BenchError
-from sentiment_models.pytest_plugin.items import CASE_NODE
+from sentiment_models.pytest_plugin.items import CASE_NODE, case_id
 from sentiment_models.variants import training_scope, variant_names
 
 if TYPE_CHECKING:
     from sentiment_models.pytest_plugin.settings import SessionSettings
 
 SCOPE_PREFIX = "sentiment-bench:"
+SEED_SUFFIX = re.compile(r"-seed\d+$")
 
 
-def expected_seconds(settings: SessionSettings) -> dict[str, float]:
+def expected_seconds(settings: SessionSettings, by_seed: bool = False) -> dict[str, float]:
     """Each stored variant's seconds per seed (train + evaluate, mean over its stored
-    seeds) times its seeds in this session: the workers take the longest first."""
+    seeds), times its seeds in this session unless a scope is one seed (``by_seed``): the
+    workers take the longest first."""
     from sentiment_models.reporting.store import read_results
 
     try:
@@ -41,7 +47,8 @@ def expected_seconds(settings: SessionSettings) -> dict[str, float]:
     for name, record in stored.variants.items():
         seconds = [run.train.seconds + run.evaluate.seconds for run in record.runs]
         if seconds and name in variant_names():
-            expected[name] = sum(seconds) / len(seconds) * len(settings.cases_of([name]))
+            seeds = 1 if by_seed else len(settings.cases_of([name]))
+            expected[name] = sum(seconds) / len(seconds) * seeds
     return expected
 
 
@@ -49,11 +56,17 @@ class VariantScheduling(LoadScopeScheduling):
     """``--dist load`` / ``loadgroup`` when the sentiment bench plugin is active."""
 
     def __init__(
-        self, config: pytest.Config, log: Any = None, costs: Mapping[str, float] | None = None
+        self,
+        config: pytest.Config,
+        log: Any = None,
+        costs: Mapping[str, float] | None = None,
+        by_seed: bool = False,
     ) -> None:
         super().__init__(config, log)
+        self.by_seed = by_seed
+        """A scope is one seed of a variant (else the variant and all its seeds)."""
         self.costs: dict[str, float] = {}
-        """Scope variant -> expected seconds of its cases (and its derived ones') here."""
+        """Scope variant -> expected seconds of a scope's cases (and its derived ones')."""
         for name, seconds in (costs or {}).items():
             scope = training_scope(name)
             self.costs[scope] = self.costs.get(scope, 0.0) + seconds
@@ -61,11 +74,11 @@ class VariantScheduling(LoadScopeScheduling):
     def cost(self, scope: str) -> float:
         if not scope.startswith(SCOPE_PREFIX):
             return 0.0
-        return self.costs.get(scope.removeprefix(SCOPE_PREFIX), math.inf)
+        return self.costs.get(SEED_SUFFIX.sub("", scope.removeprefix(SCOPE_PREFIX)), math.inf)
 
     def _reschedule(self, node: Any) -> None:
         """xdist queues a worker's next scope while it still has two tests to run; a worker
-        busy with a variant gets its next one only when its last case starts, so that the
+        busy with a case gets its next one only when its last case starts, so that the
         longest-first order is decided when a worker is nearly free (a variant's phases take
         seconds to minutes, the extra round trip nothing)."""
         assigned = self.assigned_work.get(node, {})
@@ -84,7 +97,10 @@ class VariantScheduling(LoadScopeScheduling):
     def _split_scope(self, nodeid: str) -> str:
         found = CASE_NODE.search(nodeid)
         if found:
-            return f"{SCOPE_PREFIX}{training_scope(found['name'])}"
+            scope = training_scope(found["name"])
+            if self.by_seed:
+                return SCOPE_PREFIX + case_id(scope, int(found["seed"]))
+            return SCOPE_PREFIX + scope
         if nodeid.rfind("@") > nodeid.rfind("]"):  # an xdist_group suffix
             return nodeid.rsplit("@", 1)[-1]
         return nodeid

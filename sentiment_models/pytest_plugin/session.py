@@ -64,7 +64,7 @@ class BenchSession:
             return unavailable
         self.announce()
         if set(names) - set(unavailable):
-            self.start_tracking(key)
+            self.start_tracking(key, [name for name in names if name not in unavailable])
         return unavailable
 
     def announce(self) -> None:
@@ -77,9 +77,10 @@ class BenchSession:
         """The set-up failed with ``error`` (a usage error): stop the session."""
         raise error
 
-    def start_tracking(self, key: str = "") -> None:
-        """Open the session run (tagged ``key``); on an xdist worker, join the one the
-        controller opened with that key."""
+    def start_tracking(self, key: str = "", names: list[str] | None = None) -> None:
+        """Open the session run (tagged ``key``) and, where the tracker groups a variant's
+        seeds in a run of its own, the runs of variants ``names``; on an xdist worker, join
+        the runs the controller opened."""
         if not self.tracker.enabled:
             return
         splits, provenance = self.preparation.splits, self.preparation.provenance()
@@ -105,6 +106,9 @@ class BenchSession:
         }
         facts = {**self.preparation.facts().flat(), **self.settings.options_summary()}
         self.tracker.start(facts=facts, tags=tags, datasets=datasets, key=key)
+        open_variants = getattr(self.tracker, "open_variants", None)  # optional in the protocol
+        if self.writes_results and names and open_variants is not None:
+            open_variants(names)
 
     def finish(self, interrupted: bool, benchmark_json: str | None = None) -> list[str]:
         """Log the cases not yet logged, write what this role writes, then finish tracking

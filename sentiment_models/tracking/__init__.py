@@ -66,6 +66,10 @@ class Tracker(Protocol):
         """Begin logging the session: the serial session or xdist controller opens its run
         (tagged with ``key``); an xdist worker's tracker logs under the run tagged ``key``."""
 
+    # optional: ``open_variants(names)``, called by the process that owns the session run
+    # after ``start``, before any case runs, where a tracker groups a variant's seeds in a
+    # run of its own (xdist workers may log the seeds of one variant side by side)
+
     def refs(self, name: str) -> dict[str, str]:
         """What the session must know of variant ``name``'s tracking: its run, a registered
         model version (handed from a worker to the controller in the case's outcome)."""

@@ -1,5 +1,7 @@
 """MLflow tracking: one parent run per session, one run per variant with a child run per seed
-(grid-search candidates as step metrics of it, in one batch), the model itself as a raw-text
+(grid-search candidates as step metrics of it, in one batch). The variant runs are opened with
+the session run, before any case runs, by the process that owns it: xdist workers log each
+seed under them, whichever worker runs the seed; the model itself as a raw-text
 pyfunc, optional registration with a ``champion`` alias. Every call is guarded: a store that
 fails is reported, never fatal.
 
@@ -80,7 +82,8 @@ class MlflowTracker:
         self.parent_run_id: str | None = None
         self.versions: dict[str, tuple[str, str, float]] = {}
         self.variant_runs: dict[str, str] = {}
-        """Variant -> its run (under the session run); each seed is a child run of it."""
+        """Variant -> its run (under the session run), opened by this process; each seed is a
+        child run of it."""
         self.adopted: dict[str, str] = {}
         """Variant -> its run, opened by an xdist worker (its figures over seeds go there)."""
         self._failed_variants: set[str] = set()
@@ -186,19 +189,35 @@ class MlflowTracker:
 
         self._attempt("start the session run", start)
 
+    def open_variants(self, names: Sequence[str]) -> None:
+        """Open the run of each variant the session will run, under the session run, before
+        any case runs (the runs of a variant's seeds may be logged by several workers)."""
+        if self.parent_run_id is None or not names:
+            return
+        now = int(time.time() * 1000)
+        self._attempt("open the variant runs", lambda: [self._variant_run(n, now) for n in names])
+
     def refs(self, name: str) -> dict[str, str]:
-        refs = {"variant_run": self.variant_runs[name]} if name in self.variant_runs else {}
+        run = self.variant_runs.get(name) or self.adopted.get(name)
+        refs = {"variant_run": run} if run else {}
+        if name in self._failed_variants:
+            refs["variant_failed"] = "true"
         if name in self.versions:
             model, version, value = self.versions[name]
             refs.update(model=model, version=version, value=repr(value))
         return refs
 
     def adopt(self, name: str, refs: Mapping[str, str], failures: Sequence[str]) -> None:
+        """Take an xdist worker's references of its case of ``name`` (never this process's
+        own cases)."""
         self.failures += failures
         run = refs.get("variant_run")
-        if run is None or self.variant_runs.get(name) == run:
-            return  # nothing logged, or this process's own run
-        self.adopted[name] = run
+        if run is None:
+            return  # nothing logged
+        if refs.get("variant_failed"):
+            self._failed_variants.add(name)
+        if self.variant_runs.get(name) != run:
+            self.adopted[name] = run  # a run the worker opened itself
         if not failures:  # the case's run was logged whole
             self.logged.append(name)
         if "version" in refs:
@@ -310,6 +329,8 @@ class MlflowTracker:
             )
 
     def _variant_run(self, name: str, started_ms: int) -> str:
+        if name in self.adopted:
+            return self.adopted[name]
         if name not in self.variant_runs:
             self.variant_runs[name] = self.client.create_run(
                 self.experiment_id,
@@ -470,9 +491,10 @@ def _store_lock(
 class MlflowWorkerTracker(MlflowTracker):
     """An xdist worker's tracker: it logs its cases under the session run the controller
     owns (found by its ``bench.session_key`` tag when the first case is logged: the
-    controller opens it once every worker has collected its cases), in the foreground, so
-    that the outcome the worker sends next carries the case's runs. It closes its variants'
-    runs, never the session run."""
+    controller opens it once every worker has collected its cases), each under the variant
+    run the controller opened with it (found by its ``variant`` tag), in the foreground, so
+    that the outcome the worker sends next carries the case's runs. It closes only a variant
+    run it had to open itself (the controller opened none), never the session run."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -504,22 +526,45 @@ class MlflowWorkerTracker(MlflowTracker):
 
     def _find_session_run(self) -> None:
         query = f"tags.`{SESSION_KEY}` = '{self._key}'"
+        found = self._search(query, f"session runs tagged {SESSION_KEY}={self._key}")
+        if not found:
+            raise LookupError(
+                f"no session run tagged {SESSION_KEY}={self._key} in experiment "
+                f"{self.experiment!r}; expected the controller's one"
+            )
+        self.parent_run_id = found
+        self._datasets = _datasets(self._datasets_spec)
+
+    def _variant_run(self, name: str, started_ms: int) -> str:
+        """The variant run the controller opened; one of this worker's own if the controller
+        opened none (it could not, or it is another tool's session)."""
+        if name not in self.adopted and name not in self.variant_runs:
+            query = (
+                f"tags.`{PARENT}` = '{self.parent_run_id}' and tags.`bench.role` = 'variant' "
+                f"and tags.`variant` = '{name}'"
+            )
+            found = self._search(query, f"variant runs of {name} in session {self.parent_run_id}")
+            if found:
+                self.adopted[name] = found
+        return super()._variant_run(name, started_ms)
+
+    def _search(self, query: str, what: str) -> str | None:
+        """The one run matching ``query``, waited for while the controller opens it (None
+        after ``JOIN_TIMEOUT``); more than one is an error."""
         deadline = time.monotonic() + JOIN_TIMEOUT
         while True:
             found = self.client.search_runs([self.experiment_id], query, max_results=2)
-            if len(found) == 1:
-                break
-            if len(found) > 1 or time.monotonic() > deadline:
-                raise LookupError(
-                    f"{len(found)} session runs tagged {SESSION_KEY}={self._key} in experiment "
-                    f"{self.experiment!r}; expected the controller's one"
-                )
+            if len(found) > 1:
+                raise LookupError(f"{len(found)} {what} in experiment {self.experiment!r}")
+            if found:
+                return found[0].info.run_id
+            if time.monotonic() > deadline:
+                return None
             time.sleep(0.5)
-        self.parent_run_id = found[0].info.run_id
-        self._datasets = _datasets(self._datasets_spec)
 
     def finish(self, files: list[Path], interrupted: bool, failed: bool = False) -> list[str]:
-        """Close this worker's variant runs (the controller closes the session run)."""
+        """Close the variant runs this worker opened (the controller closes the session run
+        and the variant runs it opened)."""
         if self.parent_run_id is not None:
             self._attempt("close the variant runs", self._close_variant_runs)
         return self.notes()

@@ -144,6 +144,9 @@ class TrackingProcess:
         self._started = True
         self._send("start", **arguments)  # its failures are recorded, like a case's
 
+    def open_variants(self, names: Sequence[str]) -> None:
+        self._send("open_variants", list(names))
+
     def refs(self, name: str) -> dict[str, str]:
         return {}  # this process's own cases: nothing to hand over
 
