@@ -3,12 +3,15 @@
 #   make test    set up .venv (once), run the test suite (2 workers), then the quick bench as an
 #                accuracy gate (make unit: the unit tests alone; make gate: the gated bench alone)
 # Extra arguments: make bench BENCH_ARGS="-k lstm --mlflow-uri=http://127.0.0.1:5000"
+# The bench runs on BENCH_WORKERS xdist workers (a seed of a variant at a time each; 0: one
+# process), their threads the usable cores shared among them
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_ARGS ?=
+BENCH_WORKERS ?= 2
 TEST_ARGS ?=
 # the CI gate: the quick profile, three seeds (as many as the committed baseline: with one, the
 # behaviour gate fails unchanged variants more often than its alpha; docs/statistics.md), two
@@ -32,7 +35,7 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 setup: $(STAMP)
 
 bench: $(STAMP)
-	$(BIN)/pytest bench --benchmark-autosave $(BENCH_ARGS)
+	$(BIN)/pytest bench -n $(BENCH_WORKERS) --benchmark-autosave $(BENCH_ARGS)
 
 test: $(STAMP)
 	$(BIN)/pytest tests -n 2 $(TEST_ARGS)
