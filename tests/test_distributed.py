@@ -449,6 +449,50 @@ def test_cores_a_finished_worker_leaves_go_to_the_worker_still_running():
     assert share(4, given=False, up=2) == max(4, runtime.usable_cores() // 2)  # never fewer
 
 
+WIDENING_FIT = """
+import time
+
+from sentiment_models import runtime
+from tests.helpers import Prior
+
+
+class Widening(Prior):
+    name = "widening"
+
+    def _fit(self, texts, labels, validation=None):
+        deadline = time.monotonic() + 90
+        while runtime.current().threads < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            runtime.resize_point()  # as MiniLM's fine-tuning does between its steps
+        self.widened_to = runtime.current().threads
+        super()._fit(texts, labels, validation)
+
+    def hyperparameters(self):
+        return {**super().hyperparameters(), "widened_to": self.widened_to}
+
+
+def pytest_bench_variants(config):
+    return {"widening": Widening}
+"""
+
+
+@pytest.mark.skipif(runtime.usable_cores() < 2, reason="needs 2 usable cores to share")
+def test_under_xdist_a_long_fit_takes_the_cores_a_finished_worker_freed(
+    pytester, bench_dir, monkeypatch
+):
+    """Two workers, a seed at a time: vader on one, a long fit on the other, which began on
+    one thread. Once vader's worker is down, the fit's next resize point (``runtime``) gives it
+    both cores, in the middle of its train phase."""
+    pytester.makeconftest(WIDENING_FIT)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent.parent))
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "widening or vader", "-n", "2")
+    result.assert_outcomes(passed=4)
+    stored = json.loads((pytester.path / "results" / "results.json").read_text())
+    record = stored["variants"]["widening"]
+    assert record["runs"][0]["execution"]["threads"] == 1  # when its train phase began
+    assert record["hyperparameters"]["widened_to"] == 2
+
+
 @pytest.mark.skipif(runtime.usable_cores() < 2, reason="needs 2 usable cores to share")
 def test_under_xdist_the_last_worker_widens_its_threads_when_the_other_is_done(
     pytester, bench_dir, monkeypatch

@@ -1,9 +1,9 @@
 """MLflow tracking: one parent run per session, one run per variant with a child run per seed
-(grid-search candidates as step metrics of it, in one batch). The variant runs are opened with
-the session run, before any case runs, by the process that owns it: xdist workers log each
-seed under them, whichever worker runs the seed; the model itself as a raw-text
+(grid-search candidates as step metrics of it, in one batch), the model itself as a raw-text
 pyfunc, optional registration with a ``champion`` alias. Every call is guarded: a store that
-fails is reported, never fatal.
+fails is reported, never fatal. The variant runs are opened with the session run, before any
+case runs, by the process that owns it, so that xdist workers log each seed under its
+variant's one run, whichever worker runs the seed.
 
 Cases are logged in the background, one at a time and in order, while the session goes on
 (a round trip to a tracking server costs milliseconds each; a case makes dozens); its
