@@ -2,6 +2,7 @@
 ``transformers.pipeline("text-classification")`` called the default way, same model, same texts.
 
     python bench/measure_transformer_throughput.py [--texts 1000] [--repeat 3] [--model-dir DIR]
+        [--start-threads N]
 
 The model is the MiniLM classifier that ``minilm-finetuned`` trains (the embedded encoder with
 a 3-class head; throughput does not depend on the head's weights), or a saved transformer
@@ -10,6 +11,10 @@ The paths run in this one process, alternating, ``--repeat`` times: the pipeline
 harness (float32, as ``minilm-finetuned`` evaluates), the harness at max_length 512, and the
 harness on the int8-quantised copy (as ``minilm-finetuned-int8`` evaluates); the medians,
 their ratios to the pipeline and the labels' agreement with it are printed.
+
+``--start-threads N`` sizes the process to N threads before torch is imported, then widens it
+to every usable core before the rounds, as an xdist worker widens when another worker is done
+(``pytest_plugin/cores.py``): compare with a run without it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment_models import runtime
 from sentiment_models.config import DataConfig, SplitConfig
 from sentiment_models.data import load_splits
 from sentiment_models.variants import create_variant, load_variant
@@ -54,8 +60,15 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1000, help="test tweets to classify")
     parser.add_argument("--repeat", type=int, default=3, help="alternating rounds per path")
     parser.add_argument("--model-dir", type=Path, help="a saved transformer variant folder")
+    parser.add_argument(
+        "--start-threads",
+        type=int,
+        help="threads before torch is imported; widened to every usable core before the rounds",
+    )
     args = parser.parse_args()
 
+    if args.start_threads:
+        runtime.configure(args.start_threads, "cpu")
     torch = import_torch()
     from transformers import pipeline
 
@@ -65,6 +78,9 @@ def main() -> None:
         ]
     )
     variant = harness_model(args.model_dir)
+    if args.start_threads:
+        variant.predict(texts[:64])  # torch's first use, on the starting threads
+        runtime.configure(runtime.usable_cores(), "cpu")
     classify = pipeline("text-classification", model=variant.model, tokenizer=variant.tokenizer)
     print(
         f"{len(texts)} tweets, torch threads {torch.get_num_threads()}, model "
