@@ -403,6 +403,9 @@ class JsonLinesTracker:
     def start(self, *, facts, tags, datasets, key=""):
         self._write(event="start", commit=tags["git.commit"], datasets=sorted(datasets))
 
+    def open_variants(self, names):
+        pass
+
     def refs(self, name):
         return {}
 
@@ -454,6 +457,27 @@ def test_a_conftest_supplies_its_own_tracker(pytester, bench_dir):
     assert "evaluation" in events[0]["datasets"]
     assert "results.json" in events[3]["files"]
     assert not (pytester.path / "mlflow.db").exists()
+
+
+def test_a_tracker_lacking_part_of_the_protocol_is_refused_before_training(pytester, bench_dir):
+    """A team's tracker without some methods (written before ``open_variants`` joined the
+    protocol, say) is a usage error naming what it lacks, in a real process that exits before
+    any case trains; not an AttributeError mid-session."""
+    incomplete = TEAM_TRACKER.replace("    def open_variants(self, names):\n        pass\n", "")
+    incomplete = incomplete.replace("    def flush(self):\n        pass\n", "")
+    assert incomplete.count("def ") == TEAM_TRACKER.count("def ") - 2
+    pytester.makeconftest(incomplete)
+    result = pytester.runpytest_subprocess(*bench_dir, "-k", "vader", timeout=120)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*the tracker from pytest_bench_make_tracker (conftest.JsonLinesTracker) lacks "
+            "open_variants(), flush(): a tracker needs every method and attribute of "
+            "sentiment_models.tracking.Tracker*"
+        ]
+    )
+    assert not (pytester.path / "team.jsonl").exists()
+    assert not (pytester.path / "results").exists()
 
 
 def test_a_shard_without_the_selected_variants_says_where_they_are(pytester, bench_dir):

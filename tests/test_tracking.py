@@ -319,3 +319,43 @@ def test_cases_are_logged_in_the_background_in_order_and_flushed(tmp_path):
     assert "2 case(s) logged" in notes[0] and "waited for" in notes[0]
     runs = tracker.client.search_runs([tracker.experiment_id], "tags.seed = '0'")
     assert sorted(run.info.run_name for run in runs) == ["first-seed0", "second-seed0"]
+
+
+@pytest.mark.integration
+def test_a_worker_waits_once_for_variant_runs_the_controller_did_not_open(tmp_path, monkeypatch):
+    """An xdist worker whose controller opened no variant runs (its store failed there, or it
+    is another tool's session) waits ``JOIN_TIMEOUT`` for the first variant only, then opens
+    its own run for each; a variant run the controller did open is found and used."""
+    import time
+
+    from sentiment_models.tracking import CaseRun, mlflow_tracker
+    from sentiment_models.tracking.mlflow_tracker import MlflowTracker, MlflowWorkerTracker
+
+    monkeypatch.setattr(mlflow_tracker, "JOIN_TIMEOUT", 3.0)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    controller = MlflowTracker(uri, "join")
+    controller.connect()
+    controller.start(facts={}, tags={}, datasets={}, key="k1")
+    controller.open_variants(["opened"])
+    worker = MlflowWorkerTracker(uri, "join")
+    worker.connect()
+    worker.start(facts={}, tags={}, datasets={}, key="k1")
+    started = time.monotonic()
+    for name in ("opened", "first", "second", "third"):
+        worker.log_case(CaseRun(name, 0, "failed", (f"test[{name}-seed0]",), 0))
+    waited = time.monotonic() - started
+    assert worker.failures == []
+    # one wait of 3 s (three, 9 s or more, before); the logging itself takes well under 3 s
+    assert 3.0 <= waited < 6.0, f"waited {waited:.1f} s for three variants the controller lacks"
+    assert worker.refs("opened")["variant_run"] == controller.variant_runs["opened"]
+    own = {name: worker.refs(name)["variant_run"] for name in ("first", "second", "third")}
+    assert len(set(own.values()) | {controller.variant_runs["opened"]}) == 4
+    runs = worker.client.search_runs([worker.experiment_id], "tags.`bench.role` = 'variant'")
+    assert sorted(run.data.tags["variant"] for run in runs) == [
+        "first",
+        "opened",
+        "second",
+        "third",
+    ]
+    worker.finish([], interrupted=False)
+    controller.finish([], interrupted=False)

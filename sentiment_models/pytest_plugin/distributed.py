@@ -149,7 +149,7 @@ class ResultsCollector:
         from sentiment_models.pytest_plugin.scheduling import VariantScheduling, expected_seconds
 
         settings = self.session.settings
-        by_seed = not settings.config.gate.gate  # the gate tests a variant's seeds together
+        by_seed = settings.scope_by_seed
         costs = expected_seconds(settings, by_seed)
         return VariantScheduling(config, log, costs=costs, by_seed=by_seed)
 
@@ -184,7 +184,7 @@ class ResultsCollector:
             session.refuse(usage_error(error))
         settings = session.settings
         self.lines.watch(self.running_cases)
-        unit = "a variant and all its seeds (--gate)" if settings.config.gate.gate else "a seed"
+        unit = "a seed" if settings.scope_by_seed else "a variant and all its seeds (--gate)"
         self._write(
             f"sentiment-bench: {len(names)} variant(s) over {settings.workers} xdist worker(s), "
             f"{unit} at a time per worker, {settings.threads} thread(s) per worker"

@@ -45,6 +45,7 @@ from sentiment_models.pytest_plugin.session import BenchSession, ResultsSession,
 from sentiment_models.pytest_plugin.settings import MAIN, SessionSettings
 from sentiment_models.pytest_plugin.terminal import TerminalLines
 from sentiment_models.pytest_plugin.timings import WorkerTimings
+from sentiment_models.tracking import lacks
 from sentiment_models.variants import parse_param_overrides, register_variant, variant_names
 
 if TYPE_CHECKING:
@@ -147,10 +148,23 @@ def _session(
         tracker = config.hook.pytest_bench_make_tracker(
             config=config, tracking=values.tracking, worker=role is WorkerSession
         )
+        _check_tracker(tracker)
         session = config.stash[SESSION_KEY] = role(settings, tracker)
     except BenchError as error:
         raise usage_error(error) from None
     return session
+
+
+def _check_tracker(tracker: object) -> None:
+    """Refuse a tracker from ``pytest_bench_make_tracker`` that lacks part of the protocol,
+    before any training (it would fail mid-session, where results are at stake)."""
+    if missing := lacks(tracker):
+        kind = type(tracker)
+        raise BenchError(
+            f"the tracker from pytest_bench_make_tracker ({kind.__module__}.{kind.__qualname__})"
+            f" lacks {', '.join(missing)}: a tracker needs every method and attribute of "
+            "sentiment_models.tracking.Tracker (docs/variants.md, 'Another tracker')"
+        )
 
 
 @pytest.hookimpl(trylast=True)

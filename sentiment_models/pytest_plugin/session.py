@@ -106,9 +106,8 @@ class BenchSession:
         }
         facts = {**self.preparation.facts().flat(), **self.settings.options_summary()}
         self.tracker.start(facts=facts, tags=tags, datasets=datasets, key=key)
-        open_variants = getattr(self.tracker, "open_variants", None)  # optional in the protocol
-        if self.writes_results and names and open_variants is not None:
-            open_variants(names)
+        if self.writes_results and names:
+            self.tracker.open_variants(names)
 
     def finish(self, interrupted: bool, benchmark_json: str | None = None) -> list[str]:
         """Log the cases not yet logged, write what this role writes, then finish tracking

@@ -99,6 +99,13 @@ class SessionSettings:
         given = self.config.split.sample_size
         return (self.profile.sample_size if given is None else given) or None
 
+    @property
+    def scope_by_seed(self) -> bool:
+        """Whether xdist hands out a seed of a variant at a time (with the cases derived from
+        it), else a variant and all its seeds: ``--gate`` tests a variant's seeds together,
+        in the process that ran them."""
+        return not self.config.gate.gate
+
     def cases_of(self, names: Sequence[str]) -> list[tuple[str, int]]:
         """``(variant, seed)`` of every case: a variant that does not train, or whose
         training ignores the seed, runs once (on the first seed), unless the data is

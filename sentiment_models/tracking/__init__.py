@@ -66,9 +66,11 @@ class Tracker(Protocol):
         """Begin logging the session: the serial session or xdist controller opens its run
         (tagged with ``key``); an xdist worker's tracker logs under the run tagged ``key``."""
 
-    # optional: ``open_variants(names)``, called by the process that owns the session run
-    # after ``start``, before any case runs, where a tracker groups a variant's seeds in a
-    # run of its own (xdist workers may log the seeds of one variant side by side)
+    def open_variants(self, names: Sequence[str]) -> None:
+        """Called by the process that owns the session run, after ``start`` and before any
+        case runs, with the variants the session will run: a tracker that groups a
+        variant's seeds in a run of its own opens those runs here (xdist workers may log the
+        seeds of one variant side by side); others do nothing."""
 
     def refs(self, name: str) -> dict[str, str]:
         """What the session must know of variant ``name``'s tracking: its run, a registered
@@ -107,6 +109,9 @@ class NullTracker:
     def start(self, **facts: Any) -> None:
         return None
 
+    def open_variants(self, names: Sequence[str]) -> None:
+        return None
+
     def refs(self, name: str) -> dict[str, str]:
         return {}
 
@@ -126,4 +131,15 @@ class NullTracker:
         return []
 
 
-__all__ = ["CaseRun", "NullTracker", "Tracker"]
+def lacks(tracker: object) -> list[str]:
+    """What ``tracker`` lacks of :class:`Tracker`: its missing methods (``name()``) and
+    attributes, in the protocol's order; empty when it has them all."""
+    methods = [name for name, member in vars(Tracker).items() if callable(member)]
+    return [name for name in Tracker.__annotations__ if not hasattr(tracker, name)] + [
+        f"{name}()"
+        for name in methods
+        if not name.startswith("_") and not callable(getattr(tracker, name, None))
+    ]
+
+
+__all__ = ["CaseRun", "NullTracker", "Tracker", "lacks"]

@@ -502,6 +502,9 @@ class MlflowWorkerTracker(MlflowTracker):
         self._key = ""
         self._datasets_spec: dict[str, Any] = {}
         self._looked_up = False
+        self._variants_opened = True
+        """False once a variant run was waited for in vain: the controller opened none (it
+        could not, or it is another tool's session), so no later variant is waited for."""
 
     def start(
         self,
@@ -543,15 +546,18 @@ class MlflowWorkerTracker(MlflowTracker):
                 f"tags.`{PARENT}` = '{self.parent_run_id}' and tags.`bench.role` = 'variant' "
                 f"and tags.`variant` = '{name}'"
             )
-            found = self._search(query, f"variant runs of {name} in session {self.parent_run_id}")
+            what = f"variant runs of {name} in session {self.parent_run_id}"
+            found = self._search(query, what, wait=self._variants_opened)
             if found:
                 self.adopted[name] = found
+            else:
+                self._variants_opened = False
         return super()._variant_run(name, started_ms)
 
-    def _search(self, query: str, what: str) -> str | None:
+    def _search(self, query: str, what: str, wait: bool = True) -> str | None:
         """The one run matching ``query``, waited for while the controller opens it (None
-        after ``JOIN_TIMEOUT``); more than one is an error."""
-        deadline = time.monotonic() + JOIN_TIMEOUT
+        after ``JOIN_TIMEOUT``, at once without ``wait``); more than one is an error."""
+        deadline = time.monotonic() + (JOIN_TIMEOUT if wait else 0.0)
         while True:
             found = self.client.search_runs([self.experiment_id], query, max_results=2)
             if len(found) > 1:
