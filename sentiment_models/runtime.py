@@ -116,17 +116,19 @@ def tensorflow_device() -> str:
     return "GPU:0" if gpus else "cpu"
 
 
+RESIZE_EVERY = 10.0
+"""Seconds between two resizes, by default."""
 _RESIZER: Callable[[], None] | None = None
-_RESIZE_EVERY = 10.0
+_resize_every = RESIZE_EVERY
 _last_resize = 0.0
 
 
-def on_resize(resizer: Callable[[], None] | None, every: float = 10.0) -> None:
+def on_resize(resizer: Callable[[], None] | None, every: float = RESIZE_EVERY) -> None:
     """Let the host resize this process's thread pools while a phase runs: ``resizer`` (the
     bench plugin's, on an xdist worker: cores that finished workers freed) is called by
     ``resize_point`` at most every ``every`` seconds; None: never."""
-    global _RESIZER, _RESIZE_EVERY, _last_resize
-    _RESIZER, _RESIZE_EVERY, _last_resize = resizer, every, time.monotonic()
+    global _RESIZER, _resize_every, _last_resize
+    _RESIZER, _resize_every, _last_resize = resizer, every, time.monotonic()
 
 
 def resize_point() -> None:
@@ -134,7 +136,7 @@ def resize_point() -> None:
     thread count changes no result (the training is the same whatever the threads): the
     host's resizer runs, at most every few seconds."""
     global _last_resize
-    if _RESIZER is None or time.monotonic() - _last_resize < _RESIZE_EVERY:
+    if _RESIZER is None or time.monotonic() - _last_resize < _resize_every:
         return
     _last_resize = time.monotonic()
     _RESIZER()

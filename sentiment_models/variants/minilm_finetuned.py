@@ -6,9 +6,10 @@ with the other variants): one epoch over the whole training split, sequences cut
 (the 90th percentile of tweets is 49), length-bucketed batches, the embeddings and the two
 lowest of the six layers frozen, the best of three validation checks kept (the measurements
 behind them: ``docs/decisions.md``; ``frozen_layers=0`` trains every layer, at about 1.4
-times the cost). The quick profile trains every layer: its 3,000 texts are cheap. The head averages the token vectors (mean
-pooling, as the encoder was trained), see ``mean_pooling``. Training gives the same weights
-whatever the thread count (``TRAINING_PAD``, ``thread_invariant_layer_norms``).
+times the cost). The quick profile trains every layer: its 3,000 texts are cheap. The head
+averages the token vectors (mean pooling, as the encoder was trained), see ``mean_pooling``.
+Training gives the same weights whatever the thread count (``TRAINING_PAD``,
+``thread_invariant_layer_norms``).
 
 The fine-tuned model of a seed is remembered for the rest of the process (``memo``): the
 ``minilm-finetuned-int8`` deployment variant quantises it instead of training it again.
